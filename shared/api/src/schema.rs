@@ -1,0 +1,19 @@
+//! Schema fragments that serde types cannot express by themselves, used with
+//! `#[schemars(schema_with = "...")]` so the generated CRDs match Flux's schemas field by field.
+
+use schemars::{Schema, SchemaGenerator, json_schema};
+
+/// An RFC 3339 timestamp (`metav1.Time`).
+pub fn date_time(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "format": "date-time" })
+}
+
+/// Arbitrary JSON kept as is (`apiextensionsv1.JSON`), such as HelmRelease values.
+pub fn preserve_unknown_fields(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "x-kubernetes-preserve-unknown-fields": true })
+}
+
+/// A map of string to string (labels, annotations, metadata).
+pub fn string_map(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "object", "additionalProperties": { "type": "string" } })
+}
