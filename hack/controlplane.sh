@@ -46,8 +46,8 @@ fetch_source() {
   echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror%/} bookworm main" >"$apt_dir/sources.list"
   local opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=- -o "Dir::State::Lists=$apt_dir/lists")
   say "downloading the kubernetes $K8S_SOURCE_VERSION source package"
-  apt-get "${opts[@]}" update -qq >&2
-  (cd "$work" && apt-get "${opts[@]}" source --download-only -qq kubernetes >&2)
+  apt-get "${opts[@]}" -o APT::Sandbox::User=root update -qq >&2
+  (cd "$work" && apt-get "${opts[@]}" -o APT::Sandbox::User=root source --download-only -qq kubernetes >&2)
 }
 
 build() {
@@ -191,6 +191,7 @@ KC
     # A watchdog: when the process that owns this control plane is gone, so is the control plane.
     nohup bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; "$2" down "$3"' _ "$owner" "$(realpath "$0")" "$d" \
       >/dev/null 2>&1 &
+    echo $! >"$d/watchdog.pid"
   fi
   say "control plane up; export KUBECONFIG=$d/kubeconfig"
   echo "$d/kubeconfig"
@@ -198,11 +199,17 @@ KC
 
 down() {
   local d=${1:?usage: down DIR}
+  if [ -f "$d/watchdog.pid" ]; then
+    local watchdog
+    watchdog=$(cat "$d/watchdog.pid")
+    [ "$watchdog" = "$PPID" ] || kill "$watchdog" 2>/dev/null || true
+    rm -f "$d/watchdog.pid"
+  fi
   [ -f "$d/pids" ] || return 0
   local pids
   pids=$(tac "$d/pids")
   for p in $pids; do kill "$p" 2>/dev/null || true; done
-  for _ in $(seq 100); do
+  for _ in $(seq 50); do
     local alive=0
     for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
     [ $alive = 0 ] && break

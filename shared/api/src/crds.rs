@@ -8,7 +8,10 @@ use crate::source;
 
 /// Every CRD, in a stable order (by file name as Flux names them).
 pub fn all() -> Vec<CustomResourceDefinition> {
-    let mut crds = vec![source::ExternalArtifact::crd()];
+    let mut crds = vec![
+        source::ExternalArtifact::crd(),
+        // Each kind adds its line here.
+    ];
     for crd in &mut crds {
         normalize(crd);
     }

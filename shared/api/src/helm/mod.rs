@@ -1,1 +1,3 @@
-//! placeholder
+//! `helm.toolkit.fluxcd.io/v2`: Helm releases.
+
+pub mod helm_release;
