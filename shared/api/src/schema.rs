@@ -13,6 +13,12 @@ pub fn preserve_unknown_fields(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "x-kubernetes-preserve-unknown-fields": true })
 }
 
+/// An integer without a `format`, as Go's `int` renders (`maxHistory`, `retries`); Rust's `i64`
+/// would add `format: int64`.
+pub fn integer(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "integer" })
+}
+
 /// A map of string to string (labels, annotations, metadata).
 pub fn string_map(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "object", "additionalProperties": { "type": "string" } })

@@ -64,6 +64,21 @@ impl Validator {
         }
     }
 
+    /// A Flux duration field whose CRD pattern leaves out hours, `^([0-9]+(\.[0-9]+)?(ms|s|m))+$`
+    /// (the `timeout` of sources).
+    pub fn duration_without_hours(&mut self, path: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            match crate::duration::parse_duration(v) {
+                Err(e) => self.error(path, e.to_string()),
+                Ok(_) if v.contains('h') => self.error(
+                    path,
+                    format!("invalid duration {v:?}: hours are not accepted here, use minutes (e.g. 90m)"),
+                ),
+                Ok(_) => {}
+            }
+        }
+    }
+
     /// A string field with a regular-expression pattern from the CRD.
     pub fn pattern(&mut self, path: &str, value: Option<&str>, pattern: &str) {
         if let Some(v) = value {

@@ -4,3 +4,10 @@
 pub mod alert;
 pub mod provider;
 pub mod receiver;
+
+pub use alert::{Alert, AlertSpec, CrossNamespaceObjectReference, EventSeverity, FluxKind, matches_severity};
+pub use provider::{Provider, ProviderSpec, ProviderType};
+pub use receiver::{
+    OidcProvider, OidcValidation, OidcVariable, Receiver, ReceiverResource, ReceiverSpec, ReceiverStatus, ReceiverType,
+    webhook_path,
+};
