@@ -11,8 +11,12 @@ set -euo pipefail
 
 K8S_VERSION=1.20.2
 K8S_SOURCE_VERSION=1.20.5+really1.20.2
+# Bump when the patches in hack/patches change, so cached binaries are rebuilt.
+BUILD_REVISION=1
 CACHE_ROOT=${WEIR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/weir}
-BIN_DIR=$CACHE_ROOT/k8s-$K8S_VERSION/bin
+BUILD_ROOT=$CACHE_ROOT/k8s-$K8S_VERSION-r$BUILD_REVISION
+BIN_DIR=$BUILD_ROOT/bin
+PATCH_DIR=$(cd "$(dirname "$0")" && pwd)/patches
 
 say() { printf '[controlplane] %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -21,18 +25,23 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi
 }
 
-install_packages() {
-  local missing=()
-  command -v etcd >/dev/null || missing+=(etcd-server)
-  command -v go >/dev/null || [ -x /usr/lib/go/bin/go ] || missing+=(golang-go)
-  command -v rsync >/dev/null || missing+=(rsync)
-  command -v jq >/dev/null || missing+=(jq)
-  command -v openssl >/dev/null || missing+=(openssl)
-  command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
+# Installs the Debian packages behind the given commands (command:package pairs) that are missing.
+ensure_commands() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+  done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# What running a control plane needs.
+install_runtime_packages() { ensure_commands etcd:etcd-server openssl:openssl curl:curl jq:jq; }
+# What building one needs.
+install_build_packages() {
+  PATH=/usr/lib/go/bin:$PATH ensure_commands go:golang-go rsync:rsync dpkg-source:dpkg-dev patch:patch
 }
 
 # The orig tarball of Debian's bookworm source package holds the whole tree with vendor/, so it
@@ -54,8 +63,8 @@ build() {
   if [ -x "$BIN_DIR/kube-apiserver" ] && [ -x "$BIN_DIR/kube-controller-manager" ]; then
     return 0
   fi
-  install_packages
-  local work=$CACHE_ROOT/k8s-$K8S_VERSION/build
+  install_build_packages
+  local work=$BUILD_ROOT/build
   rm -rf "$work" && mkdir -p "$work"
   fetch_source "$work"
   say "unpacking"
@@ -63,6 +72,11 @@ build() {
   local src
   src=$(find "$work" -maxdepth 1 -type d -name 'kubernetes-*' | head -n1)
   [ -n "$src" ] || die "the source tarball held no kubernetes-* directory"
+  local p
+  for p in "$PATCH_DIR"/*.patch; do
+    say "applying $(basename "$p")"
+    patch -d "$src" -p1 --quiet <"$p" || die "patch $p does not apply"
+  done
   say "building kube-apiserver and kube-controller-manager (about 11 minutes on 2 cores, once per machine)"
   local start=$SECONDS
   (
@@ -88,9 +102,9 @@ build() {
 install() {
   mkdir -p "$CACHE_ROOT"
   # Several test binaries may ask at once; one builds, the others wait for it.
-  exec 9>"$CACHE_ROOT/.k8s-$K8S_VERSION.lock"
+  exec 9>"$BUILD_ROOT.lock"
   flock 9
-  install_packages
+  install_runtime_packages
   build
 }
 
@@ -130,7 +144,7 @@ make_certs() {
 
 up() {
   local d=${1:?usage: up DIR [OWNER_PID]} owner=${2:-}
-  [ -x "$BIN_DIR/kube-apiserver" ] || install
+  install
   mkdir -p "$d" && d=$(cd "$d" && pwd)
   [ ! -f "$d/pids" ] || die "$d already holds a control plane; run: $0 down $d"
   local etcd_port peer_port api_port token

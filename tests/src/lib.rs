@@ -1,1 +1,4 @@
-//! End-to-end tests live in tests/tests/.
+//! Helpers shared by the end-to-end tests in tests/tests/.
+
+pub mod fixtures;
+pub mod mutations;
