@@ -106,6 +106,8 @@ install() {
   flock 9
   install_runtime_packages
   build
+  # Release the lock now: the control plane's processes would otherwise inherit it and hold it.
+  exec 9>&-
 }
 
 port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -67,7 +67,10 @@ fn walk(out: &mut Vec<Mutation>, root: &Value, schema: &Value, value: &Value, pa
         push("fewer items than minItems", Some(json!([])));
     }
     for required in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
-        if value.get(required).is_some() {
+        // The server fills in a default before it checks required fields: removing such a field
+        // leaves a valid object.
+        let has_default = !schema["properties"][required]["default"].is_null();
+        if value.get(required).is_some() && !has_default {
             let mut object = root.clone();
             if remove(&mut object, &format!("{pointer}/{}", escape(required))) {
                 out.push(Mutation { description: format!("{path}.{required}: required field removed"), object });
@@ -169,5 +172,18 @@ mod tests {
         let m = generate(&schema, &object, "spec");
         let removed = m.iter().find(|m| m.description == "spec.a: required field removed").unwrap();
         assert_eq!(removed.object, json!({"spec": {"b": "y"}}));
+    }
+
+    #[test]
+    fn required_fields_the_server_defaults_are_not_removed() {
+        let schema = json!({"properties": {"spec": {"type": "object", "required": ["p", "q"], "properties": {
+            "p": {"type": "string", "default": "cosign"}, "q": {"type": "string"}}}}});
+        let object = json!({"spec": {"p": "cosign", "q": "x"}});
+        let removed: Vec<String> = generate(&schema, &object, "spec")
+            .into_iter()
+            .map(|m| m.description)
+            .filter(|d| d.ends_with("required field removed"))
+            .collect();
+        assert_eq!(removed, ["spec.q: required field removed"]);
     }
 }

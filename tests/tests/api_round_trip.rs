@@ -62,30 +62,58 @@ async fn every_kind_round_trips_with_all_fields() {
         }
 
         let got = serde_json::to_value(api.get(&name).await.expect("get after create")).expect("serializes");
-        assert_same(&fixture.file, "spec", &object["spec"], &got["spec"]);
+        let schema = storage_schema(kind);
+        let same = Same { file: &fixture.file };
+        same.check("spec", &schema["properties"]["spec"], &object["spec"], &got["spec"]);
         if let Some(status) = &status {
-            assert_same(&fixture.file, "status", status, &got["status"]);
+            same.check("status", &schema["properties"]["status"], status, &got["status"]);
         }
     }
 }
 
-/// Exact equality, reported as the first differing path so a failure says which field was lost.
-fn assert_same(file: &str, path: &str, want: &Value, got: &Value) {
-    match (want, got) {
-        (Value::Object(w), Value::Object(g)) => {
-            for (k, wv) in w {
-                assert_same(file, &format!("{path}.{k}"), wv, g.get(k).unwrap_or(&Value::Null));
+fn storage_schema(kind: &str) -> Value {
+    let crd = weir_api::crds::all().into_iter().find(|c| c.spec.names.kind == kind).expect("CRD of the kind");
+    let version = crd.spec.versions.into_iter().find(|v| v.storage).expect("a storage version");
+    serde_json::to_value(version.schema.and_then(|s| s.open_api_v3_schema)).expect("schema serializes")
+}
+
+struct Same<'a> {
+    file: &'a str,
+}
+
+impl Same<'_> {
+    /// Exact equality, except that the server may add a field the object left out when the value
+    /// is the schema's default. A failure names the first differing path.
+    fn check(&self, path: &str, schema: &Value, want: &Value, got: &Value) {
+        let file = self.file;
+        match (want, got) {
+            (Value::Object(w), Value::Object(g)) => {
+                for (k, wv) in w {
+                    let child = child_schema(schema, k);
+                    self.check(&format!("{path}.{k}"), child, wv, g.get(k).unwrap_or(&Value::Null));
+                }
+                for (k, gv) in g.iter().filter(|(k, _)| !w.contains_key(*k)) {
+                    let default = &child_schema(schema, k)["default"];
+                    assert_eq!(
+                        gv, default,
+                        "{file}: {path}.{k} was added by the server and is not the schema's default"
+                    );
+                }
             }
-            if let Some(k) = g.keys().find(|k| !w.contains_key(*k)) {
-                panic!("{file}: {path}.{k} was added by the server: {}", g[k]);
+            (Value::Array(w), Value::Array(g)) if w.len() == g.len() => {
+                for (i, (wv, gv)) in w.iter().zip(g).enumerate() {
+                    self.check(&format!("{path}[{i}]"), &schema["items"], wv, gv);
+                }
             }
+            (Value::Number(w), Value::Number(g)) if w.as_f64() == g.as_f64() => {}
+            _ => assert_eq!(want, got, "{file}: {path} changed through the API server"),
         }
-        (Value::Array(w), Value::Array(g)) if w.len() == g.len() => {
-            for (i, (wv, gv)) in w.iter().zip(g).enumerate() {
-                assert_same(file, &format!("{path}[{i}]"), wv, gv);
-            }
-        }
-        (Value::Number(w), Value::Number(g)) if w.as_f64() == g.as_f64() => {}
-        _ => assert_eq!(want, got, "{file}: {path} changed through the API server"),
+    }
+}
+
+fn child_schema<'a>(schema: &'a Value, key: &str) -> &'a Value {
+    match schema["properties"].get(key) {
+        Some(s) => s,
+        None => &schema["additionalProperties"],
     }
 }

@@ -23,3 +23,18 @@ pub fn integer(_: &mut SchemaGenerator) -> Schema {
 pub fn string_map(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "object", "additionalProperties": { "type": "string" } })
 }
+
+/// A schema transform that lists `field` as required even though serde fills it in when absent:
+/// for fields the server defaults before it checks required fields.
+pub fn require(field: &'static str) -> impl Fn(&mut Schema) {
+    move |schema: &mut Schema| {
+        if let Some(obj) = schema.as_object_mut() {
+            let required = obj.entry("required").or_insert_with(|| serde_json::Value::Array(Vec::new()));
+            if let Some(list) = required.as_array_mut()
+                && !list.iter().any(|r| r == field)
+            {
+                list.push(field.into());
+            }
+        }
+    }
+}

@@ -130,8 +130,12 @@ pub enum ReconcileStrategy {
 /// How to verify the signature of an OCI Helm chart.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(transform = crate::schema::require("provider"))]
 pub struct HelmChartVerification {
     /// The signing technology.
+    // Required in the schema, but the server fills in its default first, so an object without it
+    // is valid and decodes to the default here too.
+    #[serde(default)]
     #[schemars(extend("default" = "cosign"))]
     pub provider: VerificationProvider,
     /// Secret holding the trusted public keys (Cosign) or trust policy and certificates (Notation);

@@ -185,12 +185,16 @@ impl OCIRepositoryRef {
 /// Signature verification of the pulled artifact.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(transform = crate::schema::require("provider"))]
 pub struct OCIRepositoryVerification {
     /// For Cosign keyless signatures: the artifact is trusted when the signing certificate matches
     /// any of these issuer/subject pairs.
     #[serde(default, rename = "matchOIDCIdentity", skip_serializing_if = "Option::is_none")]
     pub match_oidc_identity: Option<Vec<OIDCIdentityMatch>>,
     /// The signing technology, `cosign` or `notation`.
+    // Required in the schema, but the server fills in its default first, so an object without it
+    // is valid and decodes to the default here too.
+    #[serde(default)]
     #[schemars(extend("default" = "cosign"))]
     pub provider: VerificationProvider,
     /// Secret with the trusted public keys (Cosign) or certificates and trust policy (Notation);

@@ -127,8 +127,12 @@ impl ChartSourceKind {
 /// How to verify the signature of an OCI chart.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(transform = crate::schema::require("provider"))]
 pub struct HelmChartTemplateVerification {
     /// The signing technology.
+    // Required in the schema, but the server fills in its default first, so an object without it
+    // is valid and decodes to the default here too.
+    #[serde(default)]
     #[schemars(extend("default" = "cosign"))]
     pub provider: VerificationProvider,
     /// A Secret with the trusted public keys; keyless verification when unset (cosign only).
