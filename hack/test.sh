@@ -7,5 +7,7 @@ cd "$(dirname "$0")/.."
 start=$SECONDS
 hack/controlplane.sh install
 echo "[test] prerequisites ready ($((SECONDS - start)) s)" >&2
+# The end-to-end tests run the workspace's binaries; build them once up front.
+cargo build --workspace --bins --locked
 cargo test --workspace --locked "$@"
 echo "[test] finished in $((SECONDS - start)) s" >&2
