@@ -1,0 +1,159 @@
+//! Prometheus metrics, served in OpenMetrics text on `/metrics`.
+//!
+//! The standard ones: Flux's `gotk_reconcile_duration_seconds{kind,name,namespace}`,
+//! controller-runtime's `controller_runtime_reconcile_total{controller,result}`, `weir_leader`
+//! (1 while this instance runs the reconcilers) and `weir_build_info{version}`. Controllers
+//! register their own with [`Metrics::register`].
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::{Metric, Registry, Unit};
+
+/// How a reconcile ended, as controller-runtime counts it.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum ReconcileResult {
+    success,
+    error,
+    requeue,
+    requeue_after,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ObjectLabels {
+    kind: String,
+    name: String,
+    namespace: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    controller: String,
+    result: ReconcileResult,
+}
+
+/// The process's metric registry with the standard controller metrics in it.
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    reconcile_duration: Family<ObjectLabels, Histogram>,
+    reconcile_total: Family<ResultLabels, Counter>,
+    leader: Gauge,
+}
+
+impl Metrics {
+    /// A registry holding the standard metrics, `weir_build_info` set to `version`.
+    pub fn new(version: &str) -> Self {
+        let mut registry = Registry::default();
+        let reconcile_duration =
+            Family::<ObjectLabels, Histogram>::new_with_constructor(reconcile_histogram as fn() -> Histogram);
+        registry.register_with_unit(
+            "gotk_reconcile_duration",
+            "The duration in seconds of a GitOps Toolkit resource reconciliation",
+            Unit::Seconds,
+            reconcile_duration.clone(),
+        );
+        let reconcile_total = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "controller_runtime_reconcile",
+            "Total number of reconciliations per controller",
+            reconcile_total.clone(),
+        );
+        let leader = Gauge::default();
+        registry.register(
+            "weir_leader",
+            "Whether this instance runs the reconcilers (holds the leader lease)",
+            leader.clone(),
+        );
+        registry.register(
+            "weir_build",
+            "Weir build information",
+            Info::new(vec![("version".to_string(), version.to_string())]),
+        );
+        Metrics { registry: Mutex::new(registry), reconcile_duration, reconcile_total, leader }
+    }
+
+    /// Records one finished reconcile of the object `kind` `namespace`/`name`.
+    pub fn observe_reconcile(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        elapsed: Duration,
+        result: ReconcileResult,
+    ) {
+        let object = ObjectLabels { kind: kind.to_string(), name: name.to_string(), namespace: namespace.to_string() };
+        self.reconcile_duration.get_or_create(&object).observe(elapsed.as_secs_f64());
+        let result = ResultLabels { controller: kind.to_ascii_lowercase(), result };
+        self.reconcile_total.get_or_create(&result).inc();
+    }
+
+    /// Sets `weir_leader`.
+    pub fn set_leader(&self, leader: bool) {
+        self.leader.set(i64::from(leader));
+    }
+
+    /// Adds a controller's own metric; `metric` is a handle that stays shared with the caller.
+    pub fn register(&self, name: &str, help: &str, metric: impl Metric) {
+        self.registry.lock().unwrap_or_else(|e| e.into_inner()).register(name, help, metric);
+    }
+
+    /// All metrics in OpenMetrics text format.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &registry);
+        text
+    }
+}
+
+/// The content type of [`Metrics::render`]'s output.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+fn reconcile_histogram() -> Histogram {
+    // 10 ms up to about 3 minutes.
+    Histogram::new(exponential_buckets(0.01, 2.0, 15))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_the_standard_metrics() {
+        let metrics = Metrics::new("1.2.3");
+        metrics.set_leader(true);
+        metrics.observe_reconcile(
+            "GitRepository",
+            "flux-system",
+            "podinfo",
+            Duration::from_millis(250),
+            ReconcileResult::success,
+        );
+        let extra = Counter::<u64>::default();
+        metrics.register("weir_test_things", "Things", extra.clone());
+        extra.inc();
+        let text = metrics.render();
+        assert!(text.contains(r#"weir_build_info{version="1.2.3"} 1"#), "{text}");
+        assert!(text.lines().any(|line| line == "weir_leader 1"), "{text}");
+        assert!(
+            text.contains(
+                r#"gotk_reconcile_duration_seconds_count{kind="GitRepository",name="podinfo",namespace="flux-system"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"controller_runtime_reconcile_total{controller="gitrepository",result="success"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains("weir_test_things_total 1"), "{text}");
+        assert!(text.ends_with("# EOF\n"));
+    }
+}
