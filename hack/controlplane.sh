@@ -121,11 +121,14 @@ free_port() {
   die "no free loopback port found"
 }
 
+# wait_for WHAT TIMEOUT PID CMD...: runs CMD until it succeeds; fails at the timeout, or at once
+# when the process PID (the server being waited for) has exited.
 wait_for() {
-  local what=$1 timeout=$2; shift 2
+  local what=$1 timeout=$2 pid=$3; shift 3
   local deadline=$((SECONDS + timeout))
   until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || return 1
+    kill -0 "$pid" 2>/dev/null || { say "$what exited"; return 1; }
+    [ $SECONDS -lt $deadline ] || { say "$what not ready after ${timeout}s"; return 1; }
     sleep 0.2
   done
   say "$what ready"
@@ -144,24 +147,28 @@ make_certs() {
   openssl genrsa -out "$d/sa.key" 2048 2>/dev/null
 }
 
-up() {
-  local d=${1:?usage: up DIR [OWNER_PID]} owner=${2:-}
-  install
-  mkdir -p "$d" && d=$(cd "$d" && pwd)
-  [ ! -f "$d/pids" ] || die "$d already holds a control plane; run: $0 down $d"
-  local etcd_port peer_port api_port token
-  etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
-  token=$(openssl rand -hex 16)
-  make_certs "$d"
-  echo "$token,admin,admin,\"system:masters\"" >"$d/tokens.csv"
-  : >"$d/pids"
-
+# Starts etcd and kube-apiserver on fresh loopback ports, writes the kubeconfig and prints the
+# API port. Fails, with both stopped, when either cannot start.
+start_servers() {
+  local d=$1 token=$2 etcd_port peer_port api_port
+  etcd_port=$(free_port)
+  peer_port=$(free_port)
+  api_port=$(free_port)
+  if [ "$etcd_port" = "$peer_port" ] || [ "$etcd_port" = "$api_port" ] || [ "$peer_port" = "$api_port" ]; then
+    return 1
+  fi
+  rm -rf "$d/etcd"
   etcd --name weir-test --data-dir "$d/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
     --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$peer_port" \
     --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
     --initial-cluster "weir-test=http://127.0.0.1:$peer_port" --unsafe-no-fsync \
     >"$d/etcd.log" 2>&1 &
-  echo $! >>"$d/pids"
+  local etcd_pid=$!
+  if ! wait_for "etcd on 127.0.0.1:$etcd_port" 30 "$etcd_pid" curl -fsS "http://127.0.0.1:$etcd_port/health"; then
+    kill "$etcd_pid" 2>/dev/null
+    tail -n 5 "$d/etcd.log" >&2
+    return 1
+  fi
 
   "$BIN_DIR/kube-apiserver" --etcd-servers="http://127.0.0.1:$etcd_port" --bind-address=127.0.0.1 \
     --advertise-address=127.0.0.1 --secure-port="$api_port" --insecure-port=0 \
@@ -171,7 +178,15 @@ up() {
     --service-account-signing-key-file="$d/sa.key" --service-cluster-ip-range=10.96.0.0/12 \
     --enable-priority-and-fairness=false --max-requests-inflight=2000 --max-mutating-requests-inflight=1000 \
     >"$d/apiserver.log" 2>&1 &
-  echo $! >>"$d/pids"
+  local api_pid=$!
+  if ! wait_for "kube-apiserver on 127.0.0.1:$api_port" 60 "$api_pid" curl -fsS --cacert "$d/certs/ca.crt" \
+    -H "Authorization: Bearer $token" "https://127.0.0.1:$api_port/readyz"; then
+    kill "$api_pid" "$etcd_pid" 2>/dev/null
+    grep -v '^[IW][0-9]' "$d/apiserver.log" | tail -n 5 >&2
+    return 1
+  fi
+  echo "$etcd_pid" >>"$d/pids"
+  echo "$api_pid" >>"$d/pids"
 
   cat >"$d/kubeconfig" <<KC
 apiVersion: v1
@@ -190,12 +205,31 @@ contexts:
   context: {cluster: weir-test, user: admin}
 current-context: weir-test
 KC
-  if ! wait_for "kube-apiserver on 127.0.0.1:$api_port" 60 \
-    curl -fsS --cacert "$d/certs/ca.crt" -H "Authorization: Bearer $token" "https://127.0.0.1:$api_port/readyz"; then
-    tail -n 30 "$d/apiserver.log" >&2
-    down "$d"
-    die "kube-apiserver did not become ready, log in $d/apiserver.log"
-  fi
+  echo "$api_port"
+}
+
+
+up() {
+  local d=${1:?usage: up DIR [OWNER_PID]} owner=${2:-}
+  install
+  mkdir -p "$d" && d=$(cd "$d" && pwd)
+  [ ! -f "$d/pids" ] || die "$d already holds a control plane; run: $0 down $d"
+  local token
+  token=$(openssl rand -hex 16)
+  make_certs "$d"
+  echo "$token,admin,admin,\"system:masters\"" >"$d/tokens.csv"
+  : >"$d/pids"
+
+  # Free ports are chosen before they are bound, so another process may take one in between:
+  # start again on fresh ports when a server cannot bind.
+  local attempt api_port
+  for attempt in 1 2 3; do
+    if api_port=$(start_servers "$d" "$token"); then
+      break
+    fi
+    [ "$attempt" -lt 3 ] || { down "$d"; die "the control plane did not start, logs in $d"; }
+    say "a port was taken; starting again on other ports"
+  done
 
   "$BIN_DIR/kube-controller-manager" --kubeconfig="$d/kubeconfig" --leader-elect=false --secure-port=0 --port=0 \
     --controllers='*,-serviceaccount-token,-nodeipam,-nodelifecycle,-csrsigning,-bootstrapsigner,-tokencleaner' \
@@ -206,7 +240,7 @@ KC
   if [ -n "$owner" ]; then
     # A watchdog: when the process that owns this control plane is gone, so is the control plane.
     nohup bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; "$2" down "$3"' _ "$owner" "$(realpath "$0")" "$d" \
-      >/dev/null 2>&1 &
+      >"$d/watchdog.log" 2>&1 &
     echo $! >"$d/watchdog.pid"
   fi
   say "control plane up; export KUBECONFIG=$d/kubeconfig"
@@ -218,7 +252,11 @@ down() {
   if [ -f "$d/watchdog.pid" ]; then
     local watchdog
     watchdog=$(cat "$d/watchdog.pid")
-    [ "$watchdog" = "$PPID" ] || kill "$watchdog" 2>/dev/null || true
+    # The watchdog runs this very script to stop us (bash execs the last command of `bash -c`,
+    # so it may be this process itself): never kill the caller.
+    if [ "$watchdog" != "$$" ] && [ "$watchdog" != "$PPID" ]; then
+      kill "$watchdog" 2>/dev/null || true
+    fi
     rm -f "$d/watchdog.pid"
   fi
   [ -f "$d/pids" ] || return 0
