@@ -318,23 +318,6 @@ mod tests {
     }
 
     #[test]
-    fn fixtures_round_trip_every_field() {
-        for text in [FIXTURE, FIXTURE_AWS] {
-            let typed: Bucket = serde_saphyr::from_str(text).unwrap();
-            let expected: serde_json::Value = serde_saphyr::from_str(text).unwrap();
-            assert_eq!(serde_json::to_value(&typed).unwrap(), expected);
-        }
-    }
-
-    #[test]
-    fn fixtures_are_valid() {
-        generic().validate().unwrap();
-        aws().validate().unwrap();
-        assert_eq!(generic().spec.interval(), Ok(Duration::from_secs(300)));
-        assert_eq!(generic().spec.timeout(), Ok(Duration::from_secs(60)));
-    }
-
-    #[test]
     fn minimal_object_is_valid_and_defaults_apply() {
         let obj = Bucket::new(
             "podinfo",

@@ -358,18 +358,6 @@ mod tests {
     }
 
     #[test]
-    fn fixture_round_trips_every_field() {
-        let typed: GitRepository = serde_saphyr::from_str(FIXTURE).unwrap();
-        let expected: serde_json::Value = serde_saphyr::from_str(FIXTURE).unwrap();
-        assert_eq!(serde_json::to_value(&typed).unwrap(), expected);
-    }
-
-    #[test]
-    fn fixture_is_valid() {
-        fixture().validate().unwrap();
-    }
-
-    #[test]
     fn minimal_object_is_valid_and_defaults_apply() {
         let obj = GitRepository::new(
             "podinfo",

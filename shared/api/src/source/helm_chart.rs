@@ -252,21 +252,6 @@ mod tests {
     }
 
     #[test]
-    fn fixture_round_trips_every_field() {
-        let typed: HelmChart = serde_saphyr::from_str(FIXTURE).unwrap();
-        let expected: serde_json::Value = serde_saphyr::from_str(FIXTURE).unwrap();
-        assert_eq!(serde_json::to_value(&typed).unwrap(), expected);
-    }
-
-    #[test]
-    fn fixture_is_valid() {
-        let obj = fixture();
-        obj.validate().unwrap();
-        assert_eq!(obj.spec.interval(), Ok(Duration::from_secs(600)));
-        assert_eq!(obj.spec.version(), ">=6.0.0 <7.0.0");
-    }
-
-    #[test]
     fn minimal_object_is_valid_and_defaults_apply() {
         let obj = HelmChart::new(
             "podinfo",

@@ -216,20 +216,6 @@ mod tests {
     }
 
     #[test]
-    fn fixture_round_trips_every_field() {
-        let typed: HelmRepository = serde_saphyr::from_str(FIXTURE).unwrap();
-        let expected: serde_json::Value = serde_saphyr::from_str(FIXTURE).unwrap();
-        assert_eq!(serde_json::to_value(&typed).unwrap(), expected);
-    }
-
-    #[test]
-    fn fixture_is_valid() {
-        fixture().validate().unwrap();
-        assert_eq!(fixture().spec.interval(), Ok(Some(Duration::from_secs(600))));
-        assert_eq!(fixture().spec.timeout(), Ok(Duration::from_secs(90)));
-    }
-
-    #[test]
     fn minimal_object_is_valid_and_defaults_apply() {
         let obj = HelmRepository::new(
             "podinfo",
