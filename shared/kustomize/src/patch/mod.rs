@@ -1,0 +1,1 @@
+//! Patches: strategic merge (with Kubernetes' merge keys and strategies) and JSON 6902.
