@@ -1,1 +1,148 @@
-//! Patches: strategic merge (with Kubernetes' merge keys and strategies) and JSON 6902.
+//! Patches: strategic merge (with Kubernetes' merge keys and strategies) and JSON 6902, applied
+//! as kustomize v5.5 applies them.
+//!
+//! - [`parse_patch`] reads the text of an inline or file patch and tells the two kinds apart the
+//!   way kustomize does: a list of operations is a JSON 6902 patch, one or more mappings (a
+//!   multi-document file) are strategic merge patches.
+//! - [`strategic_merge`] applies one strategic merge patch to one resource. The merge keys come
+//!   from the resource's `apiVersion`/`kind` (see `schema.rs`); kinds without a known schema
+//!   (custom resources) have their lists replaced. A patch whose top level is `$patch: delete`
+//!   deletes the resource: the target is set to `Value::Null`, and the caller drops it.
+//! - [`json6902`] applies a list of RFC 6902 operations to one resource.
+//!
+//! What stays with the caller (kustomize's patch transformer): choosing the target resources
+//! (by the patch's own id, or by `target` selector, in which case the patch's `metadata.name`
+//! is ignored), restoring the target's `metadata.name`, `metadata.namespace` and `kind` after a
+//! strategic merge (unless `options.allowNameChange`/`allowKindChange`), and dropping an
+//! `metadata.annotations` mapping left empty (kustomize never prints an empty one).
+
+mod error;
+mod json6902;
+mod schema;
+mod strategic;
+
+use serde_json::Value;
+
+pub use error::PatchError;
+
+/// A parsed patch, with its kind as kustomize detects it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Patch {
+    /// One or more strategic merge patches (a multi-document file gives several), each a
+    /// mapping naming the resource it patches.
+    StrategicMerge(Vec<Value>),
+    /// A JSON 6902 patch: the list of operations.
+    Json6902(Value),
+}
+
+/// Applies a strategic merge patch to one resource (apiVersion/kind of the target decide merge
+/// keys). A patch whose top level carries `$patch: delete` deletes the resource: `target` is
+/// then `Value::Null` and the caller must drop the resource.
+pub fn strategic_merge(target: &mut Value, patch: &Value) -> Result<(), PatchError> {
+    strategic::apply(target, patch)
+}
+
+/// Applies JSON 6902 operations (add, remove, replace, move, copy, test) to one resource. On
+/// error the target may be partly patched (operations before the failing one are applied).
+pub fn json6902(target: &mut Value, operations: &Value) -> Result<(), PatchError> {
+    json6902::apply(target, operations)
+}
+
+/// The YAML options every patch is read with: YAML 1.2 booleans only (so `on: yes` stays a
+/// string, as in kustomize), and numbers with leading zeros or underscores kept as strings.
+fn yaml_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        underscored_numbers_as_strings: true,
+    }
+}
+
+/// Parses the text of an inline or file patch and says which kind it is, as kustomize detects
+/// it: a YAML/JSON list of operations is JSON 6902, one mapping or several YAML documents of
+/// mappings are strategic merge patches.
+pub fn parse_patch(text: &str) -> Result<Patch, PatchError> {
+    let docs: Vec<Value> =
+        serde_saphyr::from_multiple_with_options(text, yaml_options()).map_err(|e| PatchError::Parse(e.to_string()))?;
+    let docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    let Some(first) = docs.first() else {
+        return Err(PatchError::Empty);
+    };
+    if first.is_array() {
+        if docs.len() > 1 {
+            return Err(PatchError::Invalid(
+                "a JSON 6902 patch must be a single list of operations, not several documents".to_owned(),
+            ));
+        }
+        let ops = docs.into_iter().next().unwrap_or(Value::Null);
+        validate_operations(&ops)?;
+        return Ok(Patch::Json6902(ops));
+    }
+    for (i, doc) in docs.iter().enumerate() {
+        if !doc.is_object() {
+            return Err(PatchError::Invalid(format!(
+                "document {} of the patch is neither a mapping (strategic merge) nor a list of operations (JSON 6902)",
+                i + 1
+            )));
+        }
+    }
+    Ok(Patch::StrategicMerge(docs))
+}
+
+/// Checks that every element of a JSON 6902 patch is a mapping with an `op` and a `path`, so
+/// that a malformed patch is reported when it is read rather than when it is applied.
+fn validate_operations(ops: &Value) -> Result<(), PatchError> {
+    let Value::Array(items) = ops else {
+        return Err(PatchError::Invalid("a JSON 6902 patch must be a list of operations".to_owned()));
+    };
+    for (index, op) in items.iter().enumerate() {
+        let Value::Object(map) = op else {
+            return Err(PatchError::InvalidOperation { index, reason: "an operation must be a mapping".to_owned() });
+        };
+        for key in ["op", "path"] {
+            if !map.get(key).is_some_and(Value::is_string) {
+                return Err(PatchError::InvalidOperation { index, reason: format!("missing or non-string `{key}`") });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn detects_json6902_in_yaml_and_json() {
+        let p = parse_patch("- op: add\n  path: /a\n  value: 1\n").unwrap();
+        assert_eq!(p, Patch::Json6902(json!([{"op": "add", "path": "/a", "value": 1}])));
+        let p = parse_patch(r#"[{"op": "remove", "path": "/a"}]"#).unwrap();
+        assert!(matches!(p, Patch::Json6902(_)));
+    }
+
+    #[test]
+    fn detects_multi_document_smp() {
+        let p = parse_patch("kind: A\nmetadata: {name: a}\n---\nkind: B\nmetadata: {name: b}\n").unwrap();
+        let Patch::StrategicMerge(docs) = p else { panic!("not SMP") };
+        assert_eq!(docs.len(), 2);
+    }
+
+    #[test]
+    fn yaml11_booleans_stay_strings() {
+        let Patch::StrategicMerge(docs) =
+            parse_patch("data:\n  on: yes\n  mode: 0755\n  n: 1_000\n  t: true\n").unwrap()
+        else {
+            panic!("not SMP")
+        };
+        assert_eq!(docs[0]["data"], json!({"on": "yes", "mode": "0755", "n": "1_000", "t": true}));
+    }
+
+    #[test]
+    fn rejects_empty_and_scalars() {
+        assert_eq!(parse_patch("").unwrap_err(), PatchError::Empty);
+        assert!(matches!(parse_patch("just a string").unwrap_err(), PatchError::Invalid(_)));
+        assert!(matches!(parse_patch("- 1\n").unwrap_err(), PatchError::InvalidOperation { .. }));
+        assert!(matches!(parse_patch("a: [").unwrap_err(), PatchError::Parse(_)));
+    }
+}
