@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::{Args, Parser};
+use source_controller::storage::{self, Retention, Storage};
 use weir_runtime::flags::parse_duration;
 use weir_runtime::{CommonFlags, ListenAddr};
 
@@ -47,9 +49,39 @@ async fn main() -> ExitCode {
     let flags: Flags = weir_runtime::parse_with_defaults(DEFAULTS);
     weir_runtime::run_controller(NAME, flags.common, |context| async move {
         tracing::debug!(flags = ?flags.source, "source-controller flags");
-        weir_runtime::no_reconcilers(context).await
+        let storage = open_storage(&flags.source)?;
+        // As in Flux, only the leader serves: the storage is the leader's own (an emptyDir by
+        // default), so a follower would only answer 404s. The server stops with the process.
+        let server = match flags.source.storage_addr.socket_addr() {
+            Some(addr) => {
+                let root = storage.root().to_path_buf();
+                let (_, task) = storage::server::spawn(addr, root, context.shutdown.clone())
+                    .await
+                    .with_context(|| format!("starting the artifact file server on {addr}"))?;
+                Some(task)
+            }
+            None => None,
+        };
+        let result = weir_runtime::no_reconcilers(context).await;
+        if let Some(task) = server {
+            let _ = task.await;
+        }
+        result
     })
     .await
+}
+
+/// The storage with its advertised address: `--storage-adv-addr`, else derived from
+/// `--storage-addr` as Flux does.
+fn open_storage(flags: &SourceFlags) -> anyhow::Result<Storage> {
+    let adv_addr = match (flags.storage_adv_addr.as_str(), flags.storage_addr.socket_addr()) {
+        ("", Some(addr)) => storage::default_adv_addr(addr),
+        ("", None) => "localhost".to_string(),
+        (adv_addr, _) => adv_addr.to_string(),
+    };
+    let records = usize::try_from(flags.artifact_retention_records).unwrap_or(usize::MAX);
+    let retention = Retention { ttl: flags.artifact_retention_ttl, records };
+    Storage::new(&flags.storage_path, adv_addr, retention).context("opening the artifact storage")
 }
 
 #[cfg(test)]
@@ -64,5 +96,16 @@ mod tests {
         assert_eq!(flags.source.storage_addr, ":9090".parse().unwrap());
         assert_eq!(flags.source.artifact_retention_ttl, Duration::from_secs(60));
         assert_eq!(flags.source.artifact_retention_records, 2);
+    }
+
+    #[test]
+    fn the_adv_addr_defaults_to_the_storage_addr() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().display().to_string();
+        let flags: Flags = try_parse_from_with_defaults([NAME, "--storage-path", &path], DEFAULTS).unwrap();
+        assert_eq!(open_storage(&flags.source).unwrap().url_for("a/b"), "http://localhost:9090/a/b");
+        let args = [NAME, "--storage-path", &path, "--storage-adv-addr", "source-controller.flux-system.svc"];
+        let flags: Flags = try_parse_from_with_defaults(args, DEFAULTS).unwrap();
+        assert_eq!(open_storage(&flags.source).unwrap().url_for("a/b"), "http://source-controller.flux-system.svc/a/b");
     }
 }

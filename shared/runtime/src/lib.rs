@@ -1,8 +1,10 @@
 //! What every Weir controller process needs: Flux-compatible flags, logging, the Kubernetes
-//! client, metrics, health probes, leader election and shutdown, wired by [`run_controller`].
+//! client, metrics, health probes, leader election and shutdown, wired by [`run_controller`]; and
+//! the [`artifact`] client every consumer of sources uses.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod artifact;
 pub mod client;
 pub mod flags;
 pub mod identity;

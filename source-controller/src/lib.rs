@@ -1,0 +1,6 @@
+//! Weir's source-controller as a library: the parts the binary wires together, here so that
+//! integration tests can drive them.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod storage;
