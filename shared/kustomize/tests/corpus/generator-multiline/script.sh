@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "<b>hi</b> & bye"
+	done
