@@ -62,7 +62,7 @@ async fn main() -> ExitCode {
             }
             None => None,
         };
-        let result = weir_runtime::no_reconcilers(context).await;
+        let result = source_controller::git_repository::run(context, storage).await;
         if let Some(task) = server {
             let _ = task.await;
         }

@@ -1,0 +1,140 @@
+//! The Git half of a reconcile, off the async runtime and within `spec.timeout`: list the
+//! remote's refs, resolve the spec's reference, and (unless the caller already has that
+//! revision) fetch and check it out.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use weir_api::source::git_repository::GitReference;
+
+use super::git::{self, Auth, GitError};
+use super::reference::{self, ReferenceError, Target};
+
+/// Why fetching failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    #[error("the Git operations on {url} did not finish within the timeout of {timeout:?}")]
+    Timeout { url: String, timeout: Duration },
+    #[error("creating a temporary directory: {0}")]
+    TempDir(String),
+    #[error("the Git task failed: {0}")]
+    Task(String),
+}
+
+/// What the remote has now.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The remote's revision is the one the caller has: nothing was cloned.
+    Unchanged { revision: String },
+    /// A checkout of `revision` in `dir` (removed when `temp` drops).
+    CheckedOut { revision: String, commit: String, dir: PathBuf, temp: tempfile::TempDir },
+}
+
+/// One fetch: the remote, credentials, the reference and the limit.
+#[derive(Debug, Clone)]
+pub struct FetchRequest {
+    pub url: String,
+    pub auth: Auth,
+    pub reference: OwnedReference,
+    pub timeout: Duration,
+}
+
+/// [`GitReference`] without the borrow, to move into the blocking task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnedReference {
+    Commit { sha: String, branch: Option<String> },
+    Name(String),
+    SemVer(String),
+    Tag(String),
+    Branch(String),
+}
+
+impl From<GitReference<'_>> for OwnedReference {
+    fn from(reference: GitReference<'_>) -> Self {
+        match reference {
+            GitReference::Commit { sha, branch } => {
+                OwnedReference::Commit { sha: sha.to_string(), branch: branch.map(str::to_string) }
+            }
+            GitReference::Name(name) => OwnedReference::Name(name.to_string()),
+            GitReference::SemVer(range) => OwnedReference::SemVer(range.to_string()),
+            GitReference::Tag(tag) => OwnedReference::Tag(tag.to_string()),
+            GitReference::Branch(branch) => OwnedReference::Branch(branch.to_string()),
+        }
+    }
+}
+
+impl OwnedReference {
+    fn borrowed(&self) -> GitReference<'_> {
+        match self {
+            OwnedReference::Commit { sha, branch } => GitReference::Commit { sha, branch: branch.as_deref() },
+            OwnedReference::Name(name) => GitReference::Name(name),
+            OwnedReference::SemVer(range) => GitReference::SemVer(range),
+            OwnedReference::Tag(tag) => GitReference::Tag(tag),
+            OwnedReference::Branch(branch) => GitReference::Branch(branch),
+        }
+    }
+}
+
+/// Runs the fetch in a blocking task; `unchanged` says whether a revision needs no new artifact
+/// (the cheap check). On timeout the task is told to stop and an error is returned at once.
+pub async fn fetch(
+    request: FetchRequest,
+    unchanged: impl FnOnce(&str) -> bool + Send + 'static,
+) -> Result<Fetched, FetchError> {
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    let (url, timeout) = (git::redact_url(&request.url), request.timeout);
+    let task = tokio::task::spawn_blocking(move || fetch_blocking(&request, unchanged, &flag));
+    match tokio::time::timeout(timeout, task).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(join)) => Err(FetchError::Task(join.to_string())),
+        Err(_) => {
+            interrupt.store(true, Ordering::Relaxed);
+            Err(FetchError::Timeout { url, timeout })
+        }
+    }
+}
+
+/// The blocking pipeline: resolve, cheap check, checkout.
+pub fn fetch_blocking(
+    request: &FetchRequest,
+    unchanged: impl FnOnce(&str) -> bool,
+    interrupt: &AtomicBool,
+) -> Result<Fetched, FetchError> {
+    let reference = request.reference.borrowed();
+    let target = resolve_remote(request, &reference)?;
+    let expected = target.revision(&target.commit);
+    if unchanged(&expected) {
+        return Ok(Fetched::Unchanged { revision: expected });
+    }
+    let temp = tempdir()?;
+    let dir = temp.path().join("checkout");
+    let commit = git::checkout(&request.url, &request.auth, request.timeout, &target, &dir, interrupt)?;
+    Ok(Fetched::CheckedOut { revision: target.revision(&commit), commit, dir, temp })
+}
+
+/// The target of the reference, from the remote's refs (no listing for a commit).
+fn resolve_remote(request: &FetchRequest, reference: &GitReference<'_>) -> Result<Target, FetchError> {
+    if let GitReference::Commit { sha, branch } = *reference {
+        return Ok(reference::commit_target(sha, branch)?);
+    }
+    let scratch = tempdir()?;
+    let refs = git::ls_remote(
+        &request.url,
+        &request.auth,
+        request.timeout,
+        &reference::ls_patterns(reference),
+        scratch.path(),
+    )?;
+    Ok(reference::resolve(reference, &refs)?)
+}
+
+fn tempdir() -> Result<tempfile::TempDir, FetchError> {
+    tempfile::Builder::new().prefix("weir-git-").tempdir().map_err(|e| FetchError::TempDir(e.to_string()))
+}

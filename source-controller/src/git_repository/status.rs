@@ -1,0 +1,142 @@
+//! The GitRepository status as Flux writes it: conditions with Flux's types and reasons, and the
+//! server-side apply of the status subresource under the `source-controller` field manager.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+use kube::Resource;
+use kube::api::{Api, Patch, PatchParams};
+use weir_api::annotations::field_managers::SOURCE_CONTROLLER;
+use weir_api::conditions::{self, Condition, ConditionStatus, reasons, types};
+use weir_api::meta::Artifact;
+use weir_api::source::{GitRepository, GitRepositoryStatus};
+
+/// `stored artifact for revision '<rev>'`, Flux's Ready message after success.
+pub fn stored_message(revision: &str) -> String {
+    format!("stored artifact for revision '{revision}'")
+}
+
+fn condition(type_: &str, status: ConditionStatus, reason: &str, message: &str, generation: Option<i64>) -> Condition {
+    Condition {
+        last_transition_time: Time(Timestamp::now()),
+        message: message.to_string(),
+        observed_generation: generation,
+        reason: reason.to_string(),
+        status,
+        type_: type_.to_string(),
+    }
+}
+
+/// The status a reconcile starts from: the object's own, so that what is not changed stays.
+pub fn current(obj: &GitRepository) -> GitRepositoryStatus {
+    obj.status.clone().unwrap_or_default()
+}
+
+/// Marks the reconcile as in progress (a new generation or a requested reconcile).
+pub fn progressing(status: &mut GitRepositoryStatus, generation: Option<i64>, message: &str) {
+    let list = status.conditions.get_or_insert_with(Vec::new);
+    conditions::set(
+        list,
+        condition(types::RECONCILING, ConditionStatus::True, reasons::PROGRESSING, message, generation),
+    );
+    if conditions::find(list, types::READY).is_none() {
+        let ready = condition(types::READY, ConditionStatus::Unknown, reasons::PROGRESSING, message, generation);
+        conditions::set(list, ready);
+    }
+}
+
+/// The artifact for `revision` is in storage and published.
+pub fn succeeded(
+    status: &mut GitRepositoryStatus,
+    generation: Option<i64>,
+    artifact: Option<Artifact>,
+    ignore: Option<String>,
+    revision: &str,
+) {
+    if let Some(artifact) = artifact {
+        status.artifact = Some(artifact);
+    }
+    status.observed_ignore = ignore;
+    status.observed_generation = generation;
+    let message = stored_message(revision);
+    let list = status.conditions.get_or_insert_with(Vec::new);
+    for type_ in [types::RECONCILING, types::STALLED, types::FETCH_FAILED, types::STORAGE_OPERATION_FAILED] {
+        conditions::remove(list, type_);
+    }
+    conditions::set(list, condition(types::READY, ConditionStatus::True, reasons::SUCCEEDED, &message, generation));
+    let in_storage =
+        condition(types::ARTIFACT_IN_STORAGE, ConditionStatus::True, reasons::SUCCEEDED, &message, generation);
+    conditions::set(list, in_storage);
+}
+
+/// A failure: `failure_type` (FetchFailed, StorageOperationFailed) is True with the reason, Ready
+/// False, Reconciling says a retry follows. The last artifact stays.
+pub fn failed(
+    status: &mut GitRepositoryStatus,
+    generation: Option<i64>,
+    failure_type: &str,
+    reason: &str,
+    message: &str,
+    artifact_in_storage: bool,
+) {
+    let list = status.conditions.get_or_insert_with(Vec::new);
+    for type_ in [types::FETCH_FAILED, types::STORAGE_OPERATION_FAILED, types::STALLED] {
+        if type_ != failure_type {
+            conditions::remove(list, type_);
+        }
+    }
+    conditions::set(list, condition(failure_type, ConditionStatus::True, reason, message, generation));
+    conditions::set(list, condition(types::READY, ConditionStatus::False, reason, message, generation));
+    let retry =
+        condition(types::RECONCILING, ConditionStatus::True, reasons::PROGRESSING_WITH_RETRY, message, generation);
+    conditions::set(list, retry);
+    if !artifact_in_storage {
+        conditions::remove(list, types::ARTIFACT_IN_STORAGE);
+    }
+}
+
+/// A spec the controller refuses: Stalled until the object changes.
+pub fn stalled(status: &mut GitRepositoryStatus, generation: Option<i64>, message: &str) {
+    status.observed_generation = generation;
+    let list = status.conditions.get_or_insert_with(Vec::new);
+    conditions::remove(list, types::RECONCILING);
+    conditions::set(list, condition(types::STALLED, ConditionStatus::True, reasons::INVALID_SPEC, message, generation));
+    conditions::set(list, condition(types::READY, ConditionStatus::False, reasons::INVALID_SPEC, message, generation));
+}
+
+/// Writes `status` with server-side apply, forcing ownership of the fields, as Flux does.
+pub async fn apply(api: &Api<GitRepository>, name: &str, status: &GitRepositoryStatus) -> kube::Result<()> {
+    let body = serde_json::json!({
+        "apiVersion": GitRepository::api_version(&()),
+        "kind": GitRepository::kind(&()),
+        "status": status,
+    });
+    let params = PatchParams::apply(SOURCE_CONTROLLER).force();
+    api.patch_status(name, &params, &Patch::Apply(&body)).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_keeps_the_artifact_and_success_clears_the_failure() {
+        let mut status = GitRepositoryStatus::default();
+        succeeded(&mut status, Some(1), None, None, "main@sha1:abc");
+        let list = status.conditions.clone().unwrap();
+        assert_eq!(
+            conditions::find(&list, types::READY).unwrap().message,
+            "stored artifact for revision 'main@sha1:abc'"
+        );
+        failed(&mut status, Some(2), types::FETCH_FAILED, reasons::AUTHENTICATION_FAILED, "denied", true);
+        let list = status.conditions.clone().unwrap();
+        assert!(!conditions::is_true(&list, types::READY));
+        assert!(conditions::is_true(&list, types::FETCH_FAILED));
+        assert!(conditions::is_true(&list, types::ARTIFACT_IN_STORAGE));
+        assert_eq!(status.observed_generation, Some(1));
+        succeeded(&mut status, Some(2), None, None, "main@sha1:def");
+        let list = status.conditions.unwrap();
+        assert!(conditions::find(&list, types::FETCH_FAILED).is_none());
+        assert!(conditions::find(&list, types::RECONCILING).is_none());
+        assert!(conditions::is_true(&list, types::READY));
+    }
+}

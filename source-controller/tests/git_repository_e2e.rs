@@ -1,0 +1,331 @@
+//! The GitRepository reconciler end to end: the source-controller binary against a real API
+//! server, fetching from git smart HTTP (basic auth) on loopback, serving its artifacts, which
+//! weir-runtime's consumer downloads, verifies and unpacks.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
+use tokio::process::{Child, Command};
+use weir_api::conditions::{self, types};
+use weir_api::meta::LocalObjectReference;
+use weir_api::source::git_repository::GitRepositoryRef;
+use weir_api::source::{GitRepository, GitRepositorySpec};
+use weir_runtime::artifact::{ArtifactFetcher, FetchOptions};
+use weir_testenv::TestEnv;
+
+use support::{GitHttpServer, Repo, ServerAuth};
+
+const WAIT: Duration = Duration::from_secs(90);
+
+struct SourceController {
+    /// Killed on drop.
+    _child: Child,
+    log: PathBuf,
+    storage: tempfile::TempDir,
+}
+
+impl SourceController {
+    fn start(env: &TestEnv, namespace: &str) -> SourceController {
+        let storage = tempfile::tempdir().unwrap();
+        let storage_addr = free_addr();
+        let log = std::env::temp_dir().join(format!("weir-source-controller-{namespace}.log"));
+        let child = Command::new(env!("CARGO_BIN_EXE_source-controller"))
+            .arg(format!("--kubeconfig={}", env.kubeconfig_path().display()))
+            .arg(format!("--health-addr={}", free_addr()))
+            .arg(format!("--metrics-addr={}", free_addr()))
+            .arg(format!("--storage-path={}", storage.path().display()))
+            .arg(format!("--storage-addr={storage_addr}"))
+            .arg(format!("--storage-adv-addr={storage_addr}"))
+            .arg("--watch-all-namespaces=false")
+            // Only the current artifact is kept, so garbage collection shows at once.
+            .arg("--artifact-retention-records=1")
+            .arg("--log-level=debug")
+            .env("RUNTIME_NAMESPACE", namespace)
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        SourceController { _child: child, log, storage }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+fn secret(name: &str, username: &str, password: &str) -> Secret {
+    let data: BTreeMap<String, ByteString> = [
+        ("username".to_string(), ByteString(username.as_bytes().to_vec())),
+        ("password".to_string(), ByteString(password.as_bytes().to_vec())),
+    ]
+    .into();
+    Secret {
+        metadata: ObjectMeta { name: Some(name.into()), ..Default::default() },
+        data: Some(data),
+        ..Default::default()
+    }
+}
+
+fn git_repository(name: &str, url: &str, reference: GitRepositoryRef) -> GitRepository {
+    let spec = GitRepositorySpec {
+        url: url.to_string(),
+        interval: "10m".into(),
+        reference: Some(reference),
+        secret_ref: Some(LocalObjectReference { name: "git-auth".into() }),
+        ..Default::default()
+    };
+    GitRepository::new(name, spec)
+}
+
+/// Polls until `check` gives a value, failing with the controller's log after `WAIT`.
+async fn eventually<T, F, Fut>(controller: &SourceController, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}; the controller's log:\n{}",
+            controller.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn ready(obj: &GitRepository) -> Option<(bool, String, String)> {
+    let status = obj.status.as_ref()?;
+    let list = status.conditions.as_deref()?;
+    let ready = conditions::find(list, types::READY)?;
+    if ready.status == weir_api::conditions::ConditionStatus::Unknown {
+        return None;
+    }
+    let is_true = ready.status == weir_api::conditions::ConditionStatus::True;
+    Some((is_true, ready.reason.clone(), ready.message.clone()))
+}
+
+async fn wait_ready(controller: &SourceController, api: &Api<GitRepository>, name: &str) -> GitRepository {
+    eventually(controller, &format!("{name} is Ready"), || async {
+        let obj = api.get(name).await.ok()?;
+        let (is_true, _, _) = ready(&obj)?;
+        let current = obj.status.as_ref()?.observed_generation == obj.metadata.generation;
+        (is_true && current).then_some(obj)
+    })
+    .await
+}
+
+/// Downloads the artifact with the consumer's client and returns the unpacked directory.
+async fn download(obj: &GitRepository) -> tempfile::TempDir {
+    let artifact = obj.status.as_ref().unwrap().artifact.as_ref().unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let fetcher = ArtifactFetcher::new(FetchOptions::default()).unwrap();
+    fetcher.fetch(&artifact.url, &artifact.digest, dest.path()).await.unwrap();
+    dest
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+async fn request_reconcile(api: &Api<GitRepository>, name: &str, token: &str) {
+    let patch = serde_json::json!({ "metadata": { "annotations": { "reconcile.fluxcd.io/requestedAt": token } } });
+    api.patch(name, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+}
+
+#[tokio::test]
+async fn git_repositories_become_artifacts() {
+    let env = TestEnv::shared().await;
+    let namespace = env.namespace("gitrepo").await;
+    let client = env.client();
+
+    let repo = Repo::new("podinfo");
+    let first = repo.commit(&[("deploy/app.yaml", "version: 1.0.0\n"), ("logo.png", "png")], "first");
+    repo.annotated_tag("v1.0.0");
+    repo.push("main");
+    let second = repo.commit(&[("deploy/app.yaml", "version: 1.1.0\n")], "second");
+    repo.lightweight_tag("v1.1.0");
+    repo.push("main");
+    let pull = repo.commit(&[("deploy/app.yaml", "version: pr\n")], "pull request");
+    repo.push("HEAD:refs/pull/1/head");
+    support::git(&repo.work, &["reset", "-q", "--hard", &second]);
+    let server = GitHttpServer::start(
+        &repo.root,
+        ServerAuth::Basic { username: "flux".into(), password: "correct-horse".into() },
+    );
+    let url = server.url("podinfo");
+
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
+    secrets.create(&PostParams::default(), &secret("git-auth", "flux", "correct-horse")).await.unwrap();
+    let controller = SourceController::start(env, &namespace);
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &namespace);
+
+    let cases = [
+        (
+            "branch",
+            GitRepositoryRef { branch: Some("main".into()), ..Default::default() },
+            format!("main@sha1:{second}"),
+            "version: 1.1.0\n",
+        ),
+        (
+            "tag",
+            GitRepositoryRef { tag: Some("v1.0.0".into()), ..Default::default() },
+            format!("v1.0.0@sha1:{first}"),
+            "version: 1.0.0\n",
+        ),
+        (
+            "semver",
+            GitRepositoryRef { semver: Some(">=1.0.0 <2".into()), ..Default::default() },
+            format!("v1.1.0@sha1:{second}"),
+            "version: 1.1.0\n",
+        ),
+        (
+            "commit",
+            GitRepositoryRef { commit: Some(first.clone()), ..Default::default() },
+            format!("sha1:{first}"),
+            "version: 1.0.0\n",
+        ),
+        (
+            "name",
+            GitRepositoryRef { name: Some("refs/pull/1/head".into()), ..Default::default() },
+            format!("refs/pull/1/head@sha1:{pull}"),
+            "version: pr\n",
+        ),
+    ];
+    for (name, reference, _, _) in &cases {
+        api.create(&PostParams::default(), &git_repository(name, &url, reference.clone())).await.unwrap();
+    }
+    for (name, _, revision, content) in &cases {
+        let obj = wait_ready(&controller, &api, name).await;
+        let status = obj.status.as_ref().unwrap();
+        let artifact = status.artifact.as_ref().unwrap();
+        assert_eq!(&artifact.revision, revision, "{name}");
+        let commit = revision.rsplit(':').next().unwrap();
+        assert_eq!(artifact.path, format!("gitrepository/{namespace}/{name}/{commit}.tar.gz"));
+        assert!(artifact.digest.starts_with("sha256:"), "{}", artifact.digest);
+        let (_, reason, message) = ready(&obj).unwrap();
+        assert_eq!(reason, "Succeeded");
+        assert_eq!(message, format!("stored artifact for revision '{revision}'"));
+        assert!(conditions::is_true(status.conditions.as_deref().unwrap(), types::ARTIFACT_IN_STORAGE));
+        let dir = download(&obj).await;
+        assert_eq!(read(dir.path(), "deploy/app.yaml"), *content, "{name}");
+        assert!(!dir.path().join("logo.png").exists(), "images are ignored by default");
+        assert!(!dir.path().join(".git").exists());
+        assert!(obj.metadata.finalizers.as_deref().unwrap_or_default().iter().any(|f| f == "finalizers.fluxcd.io"));
+    }
+
+    // spec.ignore replaces the defaults and is echoed as observedIgnore.
+    let mut custom =
+        git_repository("ignore", &url, GitRepositoryRef { branch: Some("main".into()), ..Default::default() });
+    custom.spec.ignore = Some("/deploy/\n".into());
+    api.create(&PostParams::default(), &custom).await.unwrap();
+    let obj = wait_ready(&controller, &api, "ignore").await;
+    assert_eq!(obj.status.as_ref().unwrap().observed_ignore.as_deref(), Some("/deploy/\n"));
+    let dir = download(&obj).await;
+    assert!(!dir.path().join("deploy").exists());
+    assert_eq!(read(dir.path(), "logo.png"), "png", "the defaults are replaced");
+
+    // A suspended object gets no work.
+    let mut suspended = git_repository("suspended", &url, GitRepositoryRef::default());
+    suspended.spec.suspend = Some(true);
+    api.create(&PostParams::default(), &suspended).await.unwrap();
+    eventually(&controller, "the suspended object is reported", || async {
+        let log = controller.log();
+        log.lines().any(|l| l.contains("reconciliation is suspended") && l.contains("\"suspended\"")).then_some(())
+    })
+    .await;
+    let status = api.get("suspended").await.unwrap().status.unwrap_or_default();
+    assert!(status.artifact.is_none() && status.conditions.is_none(), "{status:?}");
+
+    // Kubernetes Events (events.k8s.io/v1) for the new artifacts.
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client.clone(), &namespace);
+    let note = eventually(&controller, "a NewArtifact event is recorded", || async {
+        let list = events.list(&Default::default()).await.ok()?;
+        list.items.into_iter().find_map(|e| {
+            let about_branch = e.regarding.as_ref()?.name.as_deref() == Some("branch");
+            (about_branch && e.reason.as_deref() == Some("NewArtifact")).then_some(e.note.unwrap_or_default())
+        })
+    })
+    .await;
+    assert_eq!(note, format!("stored artifact for revision 'main@sha1:{second}'"));
+
+    // A new commit, picked up on request.
+    let third = repo.commit(&[("deploy/app.yaml", "version: 1.2.0\n")], "third");
+    repo.push("main");
+    request_reconcile(&api, "branch", "first-request").await;
+    let obj = eventually(&controller, "the branch has the new revision", || async {
+        let obj = api.get("branch").await.ok()?;
+        let status = obj.status.as_ref()?;
+        let done = status.last_handled_reconcile_at.as_deref() == Some("first-request");
+        (done && status.artifact.as_ref()?.revision == format!("main@sha1:{third}")).then_some(obj)
+    })
+    .await;
+    assert_eq!(read(download(&obj).await.path(), "deploy/app.yaml"), "version: 1.2.0\n");
+    let good_artifact = obj.status.as_ref().unwrap().artifact.clone().unwrap();
+    let branch_dir = controller.storage.path().join(format!("gitrepository/{namespace}/branch"));
+    let files: Vec<String> = std::fs::read_dir(&branch_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, [format!("{third}.tar.gz")], "the previous artifact was garbage collected");
+
+    // Wrong credentials: Ready=False naming authentication, the artifact kept.
+    secrets.replace("git-auth", &PostParams::default(), &secret("git-auth", "flux", "wrong-horse")).await.unwrap();
+    request_reconcile(&api, "branch", "second-request").await;
+    let (obj, message) = eventually(&controller, "the branch fails to authenticate", || async {
+        let obj = api.get("branch").await.ok()?;
+        let (is_true, reason, message) = ready(&obj)?;
+        (!is_true && reason == "AuthenticationFailed").then_some((obj, message))
+    })
+    .await;
+    assert!(message.to_lowercase().contains("authentication"), "{message}");
+    assert!(!message.contains("wrong-horse") && !controller.log().contains("wrong-horse"), "credentials leaked");
+    let status = obj.status.as_ref().unwrap();
+    assert_eq!(status.artifact.as_ref().unwrap().revision, good_artifact.revision, "the last artifact stays");
+    assert!(conditions::is_true(status.conditions.as_deref().unwrap(), types::FETCH_FAILED));
+    assert!(controller.storage.path().join(&good_artifact.path).is_file());
+    download(&obj).await;
+
+    // A ref that does not exist.
+    let missing = GitRepositoryRef { branch: Some("does-not-exist".into()), ..Default::default() };
+    secrets.replace("git-auth", &PostParams::default(), &secret("git-auth", "flux", "correct-horse")).await.unwrap();
+    api.create(&PostParams::default(), &git_repository("missing", &url, missing)).await.unwrap();
+    let message = eventually(&controller, "the missing branch is reported", || async {
+        let obj = api.get("missing").await.ok()?;
+        let (is_true, reason, message) = ready(&obj)?;
+        (!is_true && reason == "GitOperationFailed").then_some(message)
+    })
+    .await;
+    assert!(message.contains("does-not-exist"), "{message}");
+
+    // Deleting removes the storage directory, then the object.
+    let dir = controller.storage.path().join(format!("gitrepository/{namespace}/tag"));
+    assert!(dir.is_dir());
+    api.delete("tag", &DeleteParams::default()).await.unwrap();
+    eventually(&controller, "the tag repository is gone with its storage", || async {
+        (api.get_opt("tag").await.ok()?.is_none() && !dir.exists()).then_some(())
+    })
+    .await;
+    drop(controller);
+}
