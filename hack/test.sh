@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 
 start=$SECONDS
 hack/controlplane.sh install
+# source-controller's tests serve Git over smart HTTP with Debian's git http-backend.
+if [ ! -x /usr/lib/git-core/git-http-backend ]; then
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd=sudo
+  $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq git >&2
+fi
 echo "[test] prerequisites ready ($((SECONDS - start)) s)" >&2
 # The end-to-end tests run the workspace's binaries; build them once up front.
 cargo build --workspace --bins --locked
