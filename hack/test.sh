@@ -6,13 +6,20 @@ cd "$(dirname "$0")/.."
 
 start=$SECONDS
 hack/controlplane.sh install
-# source-controller's tests serve Git over smart HTTP with Debian's git http-backend.
-if [ ! -x /usr/lib/git-core/git-http-backend ]; then
+# Reference implementations the tests compare against, from Debian: git http-backend (Git over
+# smart HTTP), Go's text/template and Masterminds' sprig (weir-helm's differential tests).
+missing=()
+for pkg in git golang-go golang-github-masterminds-sprig-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[test] installing ${missing[*]}" >&2
   sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd=sudo
-  $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq git >&2
+  $sudo_cmd apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 echo "[test] prerequisites ready ($((SECONDS - start)) s)" >&2
 # The end-to-end tests run the workspace's binaries; build them once up front.
 cargo build --workspace --bins --locked
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked --no-fail-fast "$@"
 echo "[test] finished in $((SECONDS - start)) s" >&2
