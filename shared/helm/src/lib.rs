@@ -1,4 +1,5 @@
 //! Helm chart rendering in Rust: a Go `text/template` engine, sprig and Helm's built-in
 //! functions, chart loading and rendering as `helm template` does.
 
+pub mod sprig;
 pub mod template;

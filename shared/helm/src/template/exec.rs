@@ -5,7 +5,7 @@ use super::Template;
 use super::ast::{Arg, Branch, Command, Node, Number, Pipe, Tree};
 use super::error::{Error, FuncError};
 use super::format;
-use super::funcs::{Arity, Builtin, Function, values};
+use super::funcs::{Arity, Builtin, Function, Param, values};
 use super::value::{Val, Value};
 
 /// How deep `{{template}}` calls (and Helm's `include`) may nest. Go allows 100000 on a
@@ -219,7 +219,11 @@ impl<'a> State<'a> {
                     .collect();
             }
             Some(Value::Map(m)) => {
-                items = m.iter().map(|(k, v)| (Val::Plain(Value::String(k.clone())), Val::Elem(v.clone()))).collect();
+                items = m
+                    .read()
+                    .iter()
+                    .map(|(k, v)| (Val::Plain(Value::String(k.clone())), Val::Elem(v.clone())))
+                    .collect();
             }
             Some(Value::Int(n)) => {
                 // Go 1.22: range over an integer.
@@ -446,8 +450,9 @@ impl<'a> State<'a> {
                 if has_args {
                     return Err(self.errorf(format!("{name} is not a method but has arguments")));
                 }
-                match m.get(name) {
-                    Some(v) => Ok(Val::Elem(v.clone())),
+                let found = m.read().get(name).cloned();
+                match found {
+                    Some(v) => Ok(Val::Elem(v)),
                     None => match self.tmpl.missing_key() {
                         MissingKey::Default => Ok(Val::Invalid),
                         MissingKey::Zero => Ok(Val::Elem(Value::Nil)),
@@ -515,13 +520,24 @@ impl<'a> State<'a> {
             }
             return Ok(v);
         }
+        let param = |i: usize| match callee {
+            Callee::Func(f) => f.param(i),
+            Callee::Builtin(_) => Param::Any,
+        };
         let mut argv = Vec::with_capacity(n);
         for (i, arg) in args.iter().enumerate() {
             if i == 0 && matches!(callee, Callee::Builtin(Builtin::Printf)) {
                 argv.push(self.eval_string_arg(dot, arg)?);
+            } else if param(i) != Param::Any {
+                argv.push(self.eval_typed_arg(dot, arg, param(i))?);
             } else {
                 argv.push(self.eval_arg(dot, arg)?);
             }
+        }
+        if let Some(f) = &fin
+            && param(n - 1) != Param::Any
+        {
+            self.validate_type(f, param(n - 1))?;
         }
         if let Some(f) = fin {
             if args.is_empty()
@@ -592,6 +608,72 @@ impl<'a> State<'a> {
             Arg::Number { .. } => self.ideal_constant(arg),
             Arg::String { value, .. } => Ok(Val::Plain(Value::String(value.clone()))),
         }
+    }
+
+    /// An argument for a parameter of a concrete Go type (Go's `evalArg` with a type).
+    fn eval_typed_arg(&mut self, dot: &Val, arg: &'a Arg, p: Param) -> R<Val> {
+        let literal_err = |me: &mut Self, what: &str| -> R<Val> {
+            me.at = At::Arg(arg);
+            Err(me.errorf(format!("expected {what}; found {arg}")))
+        };
+        match (p, arg) {
+            (Param::Map, Arg::Nil { .. }) => Ok(Val::Invalid),
+            (_, Arg::Nil { .. }) => {
+                self.at = At::Arg(arg);
+                Err(self.errorf(format!("cannot assign nil to {}", p.go_type())))
+            }
+            (Param::Map, Arg::Bool { .. } | Arg::Number { .. } | Arg::String { .. }) => {
+                self.at = At::Arg(arg);
+                Err(self.errorf(format!("can't handle {arg} for arg of type {}", p.go_type())))
+            }
+            (Param::String, Arg::String { value, .. }) => Ok(Val::Plain(Value::String(value.clone()))),
+            (Param::String, Arg::Bool { .. } | Arg::Number { .. }) => literal_err(self, "string"),
+            (Param::Bool, Arg::Bool { value, .. }) => Ok(Val::Plain(Value::Bool(*value))),
+            (Param::Bool, Arg::String { .. } | Arg::Number { .. }) => literal_err(self, "bool"),
+            (Param::Int, Arg::Number { .. }) => match self.ideal_constant(arg)?.value() {
+                Some(Value::Int(i)) => Ok(Val::Plain(Value::Int(*i))),
+                Some(Value::Float(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => Ok(Val::Plain(Value::Int(*f as i64))),
+                _ => literal_err(self, "integer"),
+            },
+            (Param::Int, Arg::String { .. } | Arg::Bool { .. }) => literal_err(self, "integer"),
+            (Param::Float64, Arg::Number { .. }) => match self.ideal_constant(arg)?.value() {
+                Some(Value::Int(i)) => Ok(Val::Plain(Value::Float(*i as f64))),
+                Some(v) => Ok(Val::Plain(v.clone())),
+                None => literal_err(self, "float"),
+            },
+            (Param::Float64, Arg::String { .. } | Arg::Bool { .. }) => literal_err(self, "float"),
+            _ => {
+                let v = self.eval_arg(dot, arg)?;
+                self.validate_type(&v, p)?;
+                Ok(v)
+            }
+        }
+    }
+
+    /// Go's `validateType` for a computed value and a concrete parameter type.
+    fn validate_type(&mut self, v: &Val, p: Param) -> R<()> {
+        let ok = matches!(
+            (p, v.value()),
+            (Param::Any, _)
+                | (Param::Map, None)
+                | (Param::String, Some(Value::String(_)))
+                | (Param::Int, Some(Value::Int(_)))
+                | (Param::Float64, Some(Value::Float(_)))
+                | (Param::Bool, Some(Value::Bool(_)))
+                | (Param::Map, Some(Value::Map(_)))
+        );
+        if ok {
+            return Ok(());
+        }
+        Err(match v.value() {
+            None => self.errorf(format!("invalid value; expected {}", p.go_type())),
+            Some(Value::Nil) => {
+                self.errorf(format!("wrong type for value; expected {}; got {}", p.go_type(), v.type_name()))
+            }
+            Some(inner) => {
+                self.errorf(format!("wrong type for value; expected {}; got {}", p.go_type(), inner.type_name()))
+            }
+        })
     }
 
     /// An argument for a parameter of type `string` (printf's format).

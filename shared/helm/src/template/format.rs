@@ -253,6 +253,7 @@ fn format_value(v: &Value, verb: char, spec: &Spec) -> String {
             format!("[{}]", inner.join(" "))
         }
         Value::Map(m) => {
+            let m = m.snapshot();
             if spec.sharp_v && verb == 'v' {
                 let inner: Vec<String> =
                     m.iter().map(|(k, v)| format!("{}:{}", quote(k, false), format_elem(v, verb, spec))).collect();
@@ -562,12 +563,15 @@ fn format_float(x: f64, verb: char, spec: &Spec) -> Option<String> {
     let body = if spec.sharp && x.is_finite() { sharp_float(&body, verb, spec.prec) } else { body };
     let neg = x.is_sign_negative() && !x.is_nan();
     if x.is_nan() || x.is_infinite() {
+        // Go always signs infinities ("+Inf"); NaN only with `+` or space.
         let sign = if neg {
             "-"
         } else if spec.plus {
             "+"
         } else if spec.space {
             " "
+        } else if x.is_infinite() {
+            "+"
         } else {
             ""
         };

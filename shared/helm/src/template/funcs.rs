@@ -18,6 +18,37 @@ pub enum Arity {
     AtLeast(usize),
 }
 
+/// The Go type of a function parameter, for functions declared with concrete types
+/// (`func(string, int)`) rather than `interface{}`: text/template checks each argument
+/// against it before the call, at the argument, with Go's messages (`expected string;
+/// found 1`, `wrong type for value; expected int; got float64`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param {
+    /// `interface{}`: anything.
+    Any,
+    String,
+    /// Go's `int`.
+    Int,
+    Float64,
+    Bool,
+    /// `map[string]interface{}` (nil is a nil map).
+    Map,
+}
+
+impl Param {
+    /// Go's name for the type.
+    pub fn go_type(self) -> &'static str {
+        match self {
+            Param::Any => "interface {}",
+            Param::String => "string",
+            Param::Int => "int",
+            Param::Float64 => "float64",
+            Param::Bool => "bool",
+            Param::Map => "map[string]interface {}",
+        }
+    }
+}
+
 type Impl = dyn Fn(&mut Context<'_>, &[Value]) -> Result<Value, FuncError> + Send + Sync;
 
 /// A template function. Cheap to clone.
@@ -25,12 +56,13 @@ type Impl = dyn Fn(&mut Context<'_>, &[Value]) -> Result<Value, FuncError> + Sen
 pub struct Function {
     arity: Arity,
     imp: Arc<Impl>,
+    params: Option<Arc<[Param]>>,
 }
 
 impl Function {
     /// A function that checks its own arguments and needs no execution context.
     pub fn new(arity: Arity, f: impl Fn(&[Value]) -> Result<Value, FuncError> + Send + Sync + 'static) -> Function {
-        Function { arity, imp: Arc::new(move |_: &mut Context<'_>, args: &[Value]| f(args)) }
+        Function { arity, imp: Arc::new(move |_: &mut Context<'_>, args: &[Value]| f(args)), params: None }
     }
 
     /// A function that can execute templates (Helm's `include`, `tpl`).
@@ -38,7 +70,22 @@ impl Function {
         arity: Arity,
         f: impl Fn(&mut Context<'_>, &[Value]) -> Result<Value, FuncError> + Send + Sync + 'static,
     ) -> Function {
-        Function { arity, imp: Arc::new(f) }
+        Function { arity, imp: Arc::new(f), params: None }
+    }
+
+    /// Declares the Go types of the parameters; the last one repeats for the arguments
+    /// beyond the list (a variadic `...T`). Unlisted functions take `interface{}`s.
+    pub fn with_params(mut self, params: &[Param]) -> Function {
+        self.params = Some(params.into());
+        self
+    }
+
+    /// The declared type of argument `i`.
+    pub fn param(&self, i: usize) -> Param {
+        match &self.params {
+            Some(p) => p.get(i).or(p.last()).copied().unwrap_or(Param::Any),
+            None => Param::Any,
+        }
     }
 
     pub fn arity(&self) -> Arity {
@@ -76,7 +123,7 @@ fn check_arity(arity: Arity, name: &str, n: usize) -> Option<String> {
 
 impl fmt::Debug for Function {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Function({:?})", self.arity)
+        write!(f, "Function({:?}, {:?})", self.arity, self.params)
     }
 }
 
@@ -230,7 +277,7 @@ fn length(item: &Val) -> Result<usize, FuncError> {
         Val::Elem(v) | Val::Plain(v) => match v {
             Value::String(s) => Ok(s.len()),
             Value::List(l) => Ok(l.len()),
-            Value::Map(m) => Ok(m.len()),
+            Value::Map(m) => Ok(m.read().len()),
             v => Err(FuncError::call(format!("len of type {}", v.type_name()))),
         },
     }
@@ -296,7 +343,7 @@ fn index(args: &[Val]) -> Result<Val, FuncError> {
                 }
             }
             Value::Map(m) => match idx.value() {
-                Some(Value::String(k)) => Val::Elem(m.get(k).cloned().unwrap_or(Value::Nil)),
+                Some(Value::String(k)) => Val::Elem(m.read().get(k).cloned().unwrap_or(Value::Nil)),
                 None | Some(Value::Nil) => return Err(FuncError::call("value is nil; should be of type string")),
                 Some(k) => {
                     return Err(FuncError::call(format!("value has type {}; should be string", k.type_name())));

@@ -20,6 +20,12 @@
 //!   "wrong number of args" message) and a closure over `&[Value]`. Register them with
 //!   [`Template::funcs`] *before* parsing: the parser rejects unknown names as Go does.
 //!   Later registrations replace earlier ones and shadow Go's built-ins of the same name.
+//! - [`Function::with_params`] declares Go parameter types ([`Param`]): the executor then
+//!   checks each argument as Go's text/template does for a `func(string, int)`, with
+//!   Go's messages at the argument's position; undeclared parameters are `interface{}`.
+//! - Maps are shared references ([`MapRef`]), as Go's maps are: a function may change
+//!   one in place (sprig's `set`, `merge`) and every holder sees the change. Read with
+//!   `read()`, change with `write()`, and never hold a guard across a template call.
 //! - Arguments arrive as Go's `interface{}` would see them: a missing key is `Value::Nil`.
 //!   Numbers from values files are `Value::Float` (Helm decodes YAML through JSON);
 //!   template literals and `len` give `Value::Int` (Go's `int`).
@@ -65,8 +71,8 @@ pub use ast::Tree;
 pub use error::{Error, FuncError};
 pub use exec::{Context, MAX_EXEC_DEPTH, MissingKey};
 pub use format::{quote, sprint, sprintf, sprintln};
-pub use funcs::{Arity, Builtin, FuncMap, Function, escape_html, escape_js, escape_query};
-pub use value::{Map, Object, Val, Value};
+pub use funcs::{Arity, Builtin, FuncMap, Function, Param, escape_html, escape_js, escape_query};
+pub use value::{Map, MapRef, Object, Val, Value};
 
 /// A set of named templates sharing functions and options, as Go's `*template.Template`
 /// with its associated templates. Cloning is cheap (trees are shared).

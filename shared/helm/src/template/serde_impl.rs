@@ -27,6 +27,7 @@ impl Serialize for Value {
                 seq.end()
             }
             Value::Map(m) => {
+                let m = m.snapshot();
                 let mut map = s.serialize_map(Some(m.len()))?;
                 for (k, v) in m.iter() {
                     map.serialize_entry(k, v)?;

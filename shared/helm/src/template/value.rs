@@ -4,12 +4,56 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::funcs::Function;
 
 /// A map with Go's iteration order (sorted by key bytes).
 pub type Map = BTreeMap<String, Value>;
+
+/// A Go `map[string]interface{}` value: a reference to a shared map. Cloning the value
+/// shares the map, so a change through one reference (sprig's `set`, `unset`, `merge`)
+/// is seen through all of them, as in Go.
+#[derive(Clone, Default)]
+pub struct MapRef(Arc<RwLock<Map>>);
+
+impl MapRef {
+    pub fn new(entries: Map) -> MapRef {
+        MapRef(Arc::new(RwLock::new(entries)))
+    }
+
+    /// The entries, for reading. Do not hold the guard across a call that may change
+    /// the map.
+    pub fn read(&self) -> RwLockReadGuard<'_, Map> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The entries, for changing in place.
+    pub fn write(&self) -> RwLockWriteGuard<'_, Map> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A copy of the entries (values inside are still shared references).
+    pub fn snapshot(&self) -> Map {
+        self.read().clone()
+    }
+
+    pub fn ptr_eq(&self, other: &MapRef) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl PartialEq for MapRef {
+    fn eq(&self, other: &MapRef) -> bool {
+        self.ptr_eq(other) || *self.read() == *other.read()
+    }
+}
+
+impl fmt::Debug for MapRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.read().iter()).finish()
+    }
+}
 
 /// One dynamic value.
 #[derive(Clone, Default)]
@@ -25,8 +69,8 @@ pub enum Value {
     String(String),
     /// `[]interface {}`.
     List(Arc<Vec<Value>>),
-    /// `map[string]interface {}`.
-    Map(Arc<Map>),
+    /// `map[string]interface {}` (a shared reference, as Go's maps are).
+    Map(MapRef),
     /// A function value, usable with `call`.
     Func(Function),
     /// A host object with fields and methods.
@@ -56,7 +100,7 @@ impl Value {
     }
 
     pub fn map(entries: Map) -> Value {
-        Value::Map(Arc::new(entries))
+        Value::Map(MapRef::new(entries))
     }
 
     /// Go's type name as `%T` prints it.
@@ -83,7 +127,7 @@ impl Value {
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
-            Value::Map(m) => !m.is_empty(),
+            Value::Map(m) => !m.read().is_empty(),
             Value::Func(_) | Value::Object(_) => true,
         }
     }
@@ -255,6 +299,6 @@ mod tests {
     fn json_numbers_are_floats() {
         let v = Value::from_json(&serde_json::json!({"n": 1}));
         let Value::Map(m) = v else { panic!("map") };
-        assert_eq!(m.get("n"), Some(&Value::Float(1.0)));
+        assert_eq!(m.read().get("n"), Some(&Value::Float(1.0)));
     }
 }

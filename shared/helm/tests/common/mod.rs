@@ -8,6 +8,7 @@
 //! option: missingkey=error           (optional)
 //! exec: NAME                         (optional; ExecuteTemplate instead of Execute)
 //! not-go119: why                     (optional; not checked against Go 1.19)
+//! differs: why                       (optional; a known difference from the Go reference)
 //! --- template
 //! text, up to the next "--- " or "=== " line (the last newline is not part of it)
 //! --- also NAME                      (optional, repeatable: t.New(NAME).Parse(text))
@@ -15,11 +16,16 @@
 //! the expected output or error message
 //! ```
 //! Lines starting with `#` before the first case are comments.
+//!
+//! Files named `sprig*.txt` run with sprig's functions (`weir_helm::sprig::sprig_funcs`)
+//! and are checked against Masterminds/sprig by tests/sprig_differential.rs; the others
+//! run with [`test_funcs`] and are checked against Go's text/template alone.
 
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 
+use weir_helm::sprig::sprig_funcs;
 use weir_helm::template::{Arity, FuncError, FuncMap, Function, MissingKey, Template, Value, sprint};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -35,6 +41,9 @@ pub struct Case {
     pub option: String,
     #[serde(skip)]
     pub not_go119: Option<String>,
+    /// A known difference from the Go reference, not checked by the differential tests.
+    #[serde(skip)]
+    pub differs: Option<String>,
     #[serde(skip)]
     pub expect: Expect,
 }
@@ -111,6 +120,7 @@ pub fn parse_cases(file: &str, text: &str) -> Vec<Case> {
                 exec: String::new(),
                 option: String::new(),
                 not_go119: None,
+                differs: None,
                 expect: Expect::Unset,
             });
             continue;
@@ -136,6 +146,8 @@ pub fn parse_cases(file: &str, text: &str) -> Vec<Case> {
             case.exec = x.trim().to_string();
         } else if let Some(r) = line.strip_prefix("not-go119: ") {
             case.not_go119 = Some(r.to_string());
+        } else if let Some(r) = line.strip_prefix("differs: ") {
+            case.differs = Some(r.to_string());
         } else if !line.is_empty() {
             panic!("{file}: {}: unknown header line {line:?}", case.name);
         }
@@ -164,13 +176,19 @@ pub fn test_funcs() -> FuncMap {
     f
 }
 
+/// Whether a case belongs to the sprig corpus.
+pub fn is_sprig(case: &Case) -> bool {
+    case.file.starts_with("sprig")
+}
+
 pub fn run_case(case: &Case) -> Outcome {
     let missing = match case.option.as_str() {
         "missingkey=error" => MissingKey::Error,
         "missingkey=zero" => MissingKey::Zero,
         _ => MissingKey::Default,
     };
-    let mut t = Template::new("t").funcs(test_funcs()).with_missing_key(missing);
+    let funcs = if is_sprig(case) { sprig_funcs() } else { test_funcs() };
+    let mut t = Template::new("t").funcs(funcs).with_missing_key(missing);
     if let Err(e) = t.parse(&case.template) {
         return Outcome::Error(e.to_string());
     }
