@@ -5,82 +5,13 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use common::{Outcome, is_sprig, load_corpus, run_case};
-
-#[derive(serde::Deserialize)]
-struct GoResult {
-    name: String,
-    output: String,
-    error: String,
-    failed: bool,
-}
-
-fn go_binary() -> String {
-    let go = std::env::var("GO").unwrap_or_else(|_| "go".into());
-    let found = Command::new(&go).arg("version").output().is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "Go is needed as the reference for the template differential test but `{go} version` failed: \
-         run `hack/controlplane.sh install` (it installs Go) or set GO=/path/to/go"
-    );
-    go
-}
-
-/// Runs cases through Go's text/template, one result per case.
-fn run_go(cases: &[common::Case]) -> Vec<GoResult> {
-    let go = go_binary();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gotemplate");
-    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("weir-helm-gocache");
-    let mut child = Command::new(go)
-        .args(["run", "main.go"])
-        .current_dir(&dir)
-        .env("GOCACHE", &cache)
-        .env("GO111MODULE", "off")
-        .env("GOFLAGS", "")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start go run");
-    let input = serde_json::to_vec(cases).unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(out.status.success(), "go run failed: {}", String::from_utf8_lossy(&out.stderr));
-    let results: Vec<GoResult> = serde_json::from_slice(&out.stdout).expect("go results");
-    assert_eq!(results.len(), cases.len());
-    results
-}
-
-/// Compares our results with Go's; returns the differences.
-fn compare(cases: &[common::Case], results: &[GoResult]) -> Vec<String> {
-    let mut failures = Vec::new();
-    for (case, go) in cases.iter().zip(results) {
-        assert_eq!(case.name, go.name);
-        let ours = run_case(case);
-        let same = match &ours {
-            Outcome::Output(o) => !go.failed && *o == go.output,
-            Outcome::Error(e) => go.failed && *e == go.error,
-        };
-        if !same {
-            let go_side = if go.failed { format!("error {:?}", go.error) } else { format!("output {:?}", go.output) };
-            failures.push(format!(
-                "{} / {}:\n  template {:?}\n  go   {go_side}\n  ours {ours:?}",
-                case.file, case.name, case.template
-            ));
-        }
-    }
-    failures
-}
+use common::go_reference::{compare, run_go};
+use common::{is_sprig, load_corpus};
 
 #[test]
 fn corpus_matches_go_text_template() {
     let cases: Vec<_> = load_corpus().into_iter().filter(|c| c.not_go119.is_none() && !is_sprig(c)).collect();
-    let results = run_go(&cases);
+    let results = run_go("gotemplate", None, &cases);
     let failures = compare(&cases, &results);
     eprintln!("differential: {} of {} cases agree with Go", cases.len() - failures.len(), cases.len());
     assert!(failures.is_empty(), "{} cases differ from Go:\n{}", failures.len(), failures.join("\n"));
@@ -129,7 +60,7 @@ fn mutated_corpus_matches_go() {
             cases.push(m);
         }
     }
-    let results = run_go(&cases);
+    let results = run_go("gotemplate", None, &cases);
     let failures = compare(&cases, &results);
     eprintln!("mutations: {} of {} agree with Go", cases.len() - failures.len(), cases.len());
     assert!(failures.is_empty(), "{} cases differ from Go:\n{}", failures.len(), failures.join("\n"));
@@ -228,7 +159,7 @@ fn random_templates_match_go() {
             expect: common::Expect::Unset,
         });
     }
-    let results = run_go(&cases);
+    let results = run_go("gotemplate", None, &cases);
     let failures = compare(&cases, &results);
     eprintln!("random: {} of {} agree with Go", cases.len() - failures.len(), cases.len());
     assert!(failures.is_empty(), "{} cases differ from Go:\n{}", failures.len(), failures.join("\n"));
@@ -340,7 +271,7 @@ fn generated_templates_match_go() {
             expect: common::Expect::Unset,
         });
     }
-    let results = run_go(&cases);
+    let results = run_go("gotemplate", None, &cases);
     let ok = results.iter().filter(|r| !r.failed).count();
     let failures = compare(&cases, &results);
     eprintln!(

@@ -23,6 +23,8 @@
 
 #![allow(dead_code)]
 
+pub mod go_reference;
+
 use std::path::PathBuf;
 
 use weir_helm::sprig::sprig_funcs;
