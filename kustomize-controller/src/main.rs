@@ -26,6 +26,9 @@ struct KustomizeFlags {
     /// The interval at which failing dependencies are reevaluated.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     requeue_dependency: Duration,
+    /// Refuse references to sources in other namespaces.
+    #[arg(long)]
+    no_cross_namespace_refs: bool,
 }
 
 #[tokio::main]
@@ -33,7 +36,10 @@ async fn main() -> ExitCode {
     let flags: Flags = weir_runtime::parse_with_defaults(DEFAULTS);
     weir_runtime::run_controller(NAME, flags.common, |context| async move {
         tracing::debug!(flags = ?flags.kustomize, "kustomize-controller flags");
-        weir_runtime::no_reconcilers(context).await
+        let options = kustomize_controller::kustomization::Options {
+            no_cross_namespace_refs: flags.kustomize.no_cross_namespace_refs,
+        };
+        kustomize_controller::kustomization::run(context, options).await
     })
     .await
 }
@@ -48,5 +54,6 @@ mod tests {
         let flags: Flags = try_parse_from_with_defaults([NAME], DEFAULTS).unwrap();
         assert_eq!(flags.common.concurrent, 4);
         assert_eq!(flags.kustomize.requeue_dependency, Duration::from_secs(30));
+        assert!(!flags.kustomize.no_cross_namespace_refs);
     }
 }

@@ -1,0 +1,272 @@
+//! The Kustomization reconciler: a kube-runtime `Controller` that keeps the build of a source's
+//! artifact applied to the cluster (FLUX-API.md §1.2, §3).
+//!
+//! - `source`: the referenced source and its artifact; `cache`: artifacts extracted once per digest;
+//! - `layout`: `spec.path` confinement, the generated kustomization, the spec overlay (pure);
+//! - `build`: kustomize build and owner labels (blocking);
+//! - `reconcile`: the pipeline; `status`: conditions and the status patch.
+
+mod build;
+mod cache;
+pub mod layout;
+mod reconcile;
+mod source;
+mod status;
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::Api;
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::finalizer::{self, Event as Finalizer};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+use kube::{Resource, ResourceExt};
+use weir_api::annotations::{FINALIZER, RECONCILE_REQUESTED_AT};
+use weir_api::kustomize::{Kustomization, SourceKind};
+use weir_api::source::{GitRepository, OCIRepository};
+use weir_apply::ResourceManager;
+use weir_runtime::artifact::{ArtifactFetcher, FetchOptions};
+
+use cache::ArtifactCache;
+
+/// How long an extracted artifact is kept after its last use.
+const CACHE_TTL: Duration = Duration::from_secs(600);
+
+pub use reconcile::ReconcileError;
+
+/// The controller's options from its flags.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--no-cross-namespace-refs`: a `sourceRef` may only name a source in its own namespace.
+    pub no_cross_namespace_refs: bool,
+}
+
+/// What every reconcile shares.
+pub struct State {
+    pub client: kube::Client,
+    options: Options,
+    cache: ArtifactCache,
+    manager: ResourceManager,
+    recorder: Recorder,
+    backoff: Backoff,
+}
+
+fn api_for<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Runs the Kustomization controller until `context.shutdown`.
+pub async fn run(context: weir_runtime::Context, options: Options) -> anyhow::Result<()> {
+    let client = context.client.clone();
+    let namespace = context.watch_namespace.as_deref();
+    let reporter = Reporter { controller: context.name.to_string(), instance: std::env::var("POD_NAME").ok() };
+    let fetcher = ArtifactFetcher::new(FetchOptions::from_env())?;
+    let cache = ArtifactCache::new(&std::env::temp_dir(), fetcher, CACHE_TTL)?;
+    let manager = ResourceManager::new(client.clone()).with_concurrency(usize::from(context.concurrency).max(1));
+    let state = Arc::new(State {
+        client: client.clone(),
+        options,
+        cache,
+        manager,
+        recorder: Recorder::new(client.clone(), reporter),
+        backoff: Backoff::default(),
+    });
+
+    let (reader, writer) = reflector::store();
+    let trigger = reflector(writer, watcher(api_for::<Kustomization>(&client, namespace), any()))
+        .default_backoff()
+        .applied_objects()
+        .predicate_filter(trigger_hash, Default::default());
+    // A source's new artifact revision wakes the Kustomizations that reference it.
+    let git = watcher(api_for::<GitRepository>(&client, namespace), any())
+        .default_backoff()
+        .applied_objects()
+        .predicate_filter(
+            |s: &GitRepository| revision_hash(s.status.as_ref().and_then(|s| s.artifact.as_ref())),
+            Default::default(),
+        );
+    let oci = watcher(api_for::<OCIRepository>(&client, namespace), any())
+        .default_backoff()
+        .applied_objects()
+        .predicate_filter(
+            |s: &OCIRepository| revision_hash(s.status.as_ref().and_then(|s| s.artifact.as_ref())),
+            Default::default(),
+        );
+    let (git_store, oci_store) = (reader.clone(), reader.clone());
+
+    let shutdown = context.shutdown.clone();
+    tracing::info!(namespace = ?context.watch_namespace, concurrency = context.concurrency, "starting the Kustomization controller");
+    Controller::for_stream(trigger, reader)
+        .watches_stream(git, move |s| referencing(&git_store, SourceKind::GitRepository, &s))
+        .watches_stream(oci, move |s| referencing(&oci_store, SourceKind::OCIRepository, &s))
+        .with_config(controller::Config::default().concurrency(context.concurrency))
+        .graceful_shutdown_on(async move { shutdown.cancelled().await })
+        .run(reconcile, error_policy, state)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "Kustomization reconcile");
+            }
+        })
+        .await;
+    Ok(())
+}
+
+fn any() -> watcher::Config {
+    watcher::Config::default().any_semantic()
+}
+
+/// The Kustomizations whose `sourceRef` names `source`.
+fn referencing<S: Resource>(
+    store: &Store<Kustomization>,
+    kind: SourceKind,
+    source: &S,
+) -> Vec<ObjectRef<Kustomization>> {
+    let (Some(namespace), name) = (source.meta().namespace.as_deref(), source.meta().name.as_deref().unwrap_or(""))
+    else {
+        return Vec::new();
+    };
+    store
+        .state()
+        .iter()
+        .filter(|ks| {
+            let own = ks.namespace().unwrap_or_default();
+            let r = &ks.spec.source_ref;
+            r.kind == kind && r.name == name && r.namespace_or(&own) == namespace
+        })
+        .map(|ks| ObjectRef::from_obj(ks.as_ref()))
+        .collect()
+}
+
+/// Fires when the artifact's revision changes (and on first sight).
+fn revision_hash(artifact: Option<&weir_api::meta::Artifact>) -> Option<u64> {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    artifact.map(|a| (&a.revision, &a.digest)).hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+/// What makes an update worth a reconcile: a new generation, a new `requestedAt`, and the
+/// finalizer or deletion changes the finalizer handling needs to see (status updates are not).
+fn trigger_hash(obj: &Kustomization) -> Option<u64> {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    obj.meta().generation.hash(&mut hasher);
+    obj.annotations().get(RECONCILE_REQUESTED_AT).hash(&mut hasher);
+    obj.meta().deletion_timestamp.is_some().hash(&mut hasher);
+    obj.finalizers().iter().any(|f| f == FINALIZER).hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+async fn reconcile(obj: Arc<Kustomization>, state: Arc<State>) -> Result<Action, finalizer::Error<ReconcileError>> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let api: Api<Kustomization> = Api::namespaced(state.client.clone(), &namespace);
+    finalizer::finalizer(&api, FINALIZER, obj, |event| async {
+        match event {
+            Finalizer::Apply(obj) => reconcile::apply(obj, &state).await,
+            Finalizer::Cleanup(obj) => reconcile::cleanup(obj, &state).await,
+        }
+    })
+    .await
+}
+
+fn error_policy(obj: Arc<Kustomization>, error: &finalizer::Error<ReconcileError>, state: Arc<State>) -> Action {
+    let namespace = obj.namespace().unwrap_or_default();
+    let name = obj.name_any();
+    let delay = state.backoff.next(&namespace, &name);
+    tracing::warn!(%namespace, %name, error = %error, retry_in = ?delay, "Kustomization reconcile failed");
+    Action::requeue(delay)
+}
+
+/// Per-object exponential backoff after errors that status does not show: 1s, 2s, 4s … 5 minutes.
+#[derive(Default)]
+struct Backoff {
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+impl Backoff {
+    const MAX: Duration = Duration::from_secs(300);
+
+    fn next(&self, namespace: &str, name: &str) -> Duration {
+        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = failures.entry(format!("{namespace}/{name}")).or_insert(0);
+        let delay = Duration::from_secs(1u64 << (*count).min(9)).min(Self::MAX);
+        *count = count.saturating_add(1);
+        delay
+    }
+
+    fn reset(&self, namespace: &str, name: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        failures.remove(&format!("{namespace}/{name}"));
+    }
+}
+
+/// The interval with up to ±5% jitter, so that objects created together do not run together.
+fn jitter(interval: Duration) -> Duration {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let factor = f64::from(nanos % 2001) / 1000.0 - 1.0;
+    let delta = interval.as_secs_f64() * 0.05 * factor;
+    Duration::from_secs_f64((interval.as_secs_f64() + delta).max(0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ks(namespace: &str, name: &str, source: serde_json::Value) -> Kustomization {
+        let mut ks = Kustomization::new(
+            name,
+            serde_json::from_value(serde_json::json!({"interval": "1m", "prune": true, "sourceRef": source})).unwrap(),
+        );
+        ks.meta_mut().namespace = Some(namespace.into());
+        ks
+    }
+
+    #[test]
+    fn status_changes_do_not_trigger_but_requests_do() {
+        let mut obj = ks("ns", "a", serde_json::json!({"kind": "GitRepository", "name": "r"}));
+        obj.meta_mut().generation = Some(1);
+        let base = trigger_hash(&obj);
+        obj.status = Some(Default::default());
+        assert_eq!(trigger_hash(&obj), base);
+        obj.annotations_mut().insert(RECONCILE_REQUESTED_AT.into(), "now".into());
+        assert_ne!(trigger_hash(&obj), base);
+    }
+
+    #[test]
+    fn sources_map_to_the_kustomizations_that_reference_them() {
+        let (reader, mut writer) = reflector::store::<Kustomization>();
+        for k in [
+            ks("apps", "same-ns", serde_json::json!({"kind": "GitRepository", "name": "repo"})),
+            ks("other", "cross-ns", serde_json::json!({"kind": "GitRepository", "name": "repo", "namespace": "apps"})),
+            ks("apps", "other-kind", serde_json::json!({"kind": "OCIRepository", "name": "repo"})),
+            ks("other", "other-ns", serde_json::json!({"kind": "GitRepository", "name": "repo"})),
+        ] {
+            writer.apply_watcher_event(&watcher::Event::Apply(k));
+        }
+        let mut source = GitRepository::new("repo", Default::default());
+        source.meta_mut().namespace = Some("apps".into());
+        let mut names: Vec<String> =
+            referencing(&reader, SourceKind::GitRepository, &source).into_iter().map(|r| r.name).collect();
+        names.sort();
+        assert_eq!(names, ["cross-ns", "same-ns"]);
+    }
+
+    #[test]
+    fn backoff_grows_and_resets() {
+        let backoff = Backoff::default();
+        assert_eq!(backoff.next("ns", "a"), Duration::from_secs(1));
+        assert_eq!(backoff.next("ns", "a"), Duration::from_secs(2));
+        backoff.reset("ns", "a");
+        assert_eq!(backoff.next("ns", "a"), Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,293 @@
+//! The GitOps loop end to end on a real API server: a Git repository served over smart HTTP,
+//! the source-controller and kustomize-controller binaries, and a Kustomization that applies,
+//! updates, prunes, reverts drift and refuses a broken build.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+// The Git servers of the source-controller's tests, shared rather than copied.
+#[path = "../../source-controller/tests/support/mod.rs"]
+mod support;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::{Resource, ResourceExt};
+use tokio::process::{Child, Command};
+use weir_api::conditions::{self, ConditionStatus, types};
+use weir_api::kustomize::Kustomization;
+use weir_api::source::GitRepository;
+use weir_testenv::TestEnv;
+
+use support::{GitHttpServer, Repo, ServerAuth};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+struct Controllers {
+    _children: Vec<Child>,
+    logs: Vec<PathBuf>,
+    _storage: tempfile::TempDir,
+}
+
+impl Controllers {
+    fn start(env: &TestEnv, namespace: &str) -> Controllers {
+        let storage = tempfile::tempdir().unwrap();
+        let storage_addr = free_addr();
+        let common = |name: &str| {
+            let log = std::env::temp_dir().join(format!("weir-{name}-{namespace}.log"));
+            let mut command = Command::new(if name == "source-controller" {
+                weir_testenv::binary_path("source-controller")
+            } else {
+                PathBuf::from(env!("CARGO_BIN_EXE_kustomize-controller"))
+            });
+            command
+                .arg(format!("--kubeconfig={}", env.kubeconfig_path().display()))
+                .arg(format!("--health-addr={}", free_addr()))
+                .arg(format!("--metrics-addr={}", free_addr()))
+                .arg("--watch-all-namespaces=false")
+                .arg("--log-level=debug")
+                .env("RUNTIME_NAMESPACE", namespace)
+                .env_remove("KUBECONFIG")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap())
+                .kill_on_drop(true);
+            (command, log)
+        };
+        let (mut source, source_log) = common("source-controller");
+        source
+            .arg(format!("--storage-path={}", storage.path().display()))
+            .arg(format!("--storage-addr={storage_addr}"))
+            .arg(format!("--storage-adv-addr={storage_addr}"));
+        let (mut kustomize, kustomize_log) = common("kustomize-controller");
+        // Its artifact cache goes away with the test.
+        kustomize.env("TMPDIR", storage.path());
+        let children = vec![source.spawn().unwrap(), kustomize.spawn().unwrap()];
+        Controllers { _children: children, logs: vec![source_log, kustomize_log], _storage: storage }
+    }
+
+    fn logs(&self) -> String {
+        self.logs
+            .iter()
+            .map(|p| format!("== {}\n{}", p.display(), std::fs::read_to_string(p).unwrap_or_default()))
+            .collect()
+    }
+}
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+/// Polls until `check` gives a value, failing with the controllers' logs after `WAIT`.
+async fn eventually<T, F, Fut>(controllers: &Controllers, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}; the controllers' logs:\n{}",
+            controllers.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Ready's status, reason and message, once the current generation is observed.
+fn ready(ks: &Kustomization) -> Option<(ConditionStatus, String, String)> {
+    let status = ks.status.as_ref()?;
+    if status.observed_generation != ks.meta().generation {
+        return None;
+    }
+    let ready = conditions::find(status.conditions.as_deref()?, types::READY)?;
+    Some((ready.status, ready.reason.clone(), ready.message.clone()))
+}
+
+async fn request_reconcile<K>(api: &Api<K>, name: &str, token: &str)
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let patch = serde_json::json!({ "metadata": { "annotations": { "reconcile.fluxcd.io/requestedAt": token } } });
+    api.patch(name, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+}
+
+fn config_map(name: &str, value: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  value: \"{value}\"\n")
+}
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 0
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+";
+
+const SERVICE: &str = "apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+    protocol: TCP
+    targetPort: 8080
+";
+
+fn owned_by(labels: &std::collections::BTreeMap<String, String>, namespace: &str) -> bool {
+    labels.get("kustomize.toolkit.fluxcd.io/name").map(String::as_str) == Some("apps")
+        && labels.get("kustomize.toolkit.fluxcd.io/namespace").map(String::as_str) == Some(namespace)
+}
+
+#[tokio::test]
+async fn the_gitops_loop() {
+    let env = TestEnv::shared().await;
+    let namespace = env.namespace("ks").await;
+    let client = env.client();
+
+    let repo = Repo::new("app");
+    repo.commit(
+        &[
+            ("deploy/config.yaml", &config_map("config", "1")),
+            ("deploy/extra.yaml", &config_map("extra", "x")),
+            ("deploy/deployment.yaml", DEPLOYMENT),
+            ("deploy/service.yaml", SERVICE),
+            ("README.md", "not a manifest\n"),
+        ],
+        "first",
+    );
+    repo.push("main");
+    let server = GitHttpServer::start(&repo.root, ServerAuth::None);
+    let controllers = Controllers::start(env, &namespace);
+
+    let sources: Api<GitRepository> = Api::namespaced(client.clone(), &namespace);
+    let source: GitRepository = serde_json::from_value(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+        "metadata": {"name": "app"},
+        "spec": {"url": server.url("app"), "interval": "10m", "ref": {"branch": "main"}}
+    }))
+    .unwrap();
+    sources.create(&PostParams::default(), &source).await.unwrap();
+    let kustomizations: Api<Kustomization> = Api::namespaced(client.clone(), &namespace);
+    let ks: Kustomization = serde_json::from_value(serde_json::json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": {"name": "apps"},
+        "spec": {"interval": "1m", "prune": true, "wait": true, "timeout": "1m", "path": "./deploy",
+                 "sourceRef": {"kind": "GitRepository", "name": "app"}}
+    }))
+    .unwrap();
+    kustomizations.create(&PostParams::default(), &ks).await.unwrap();
+
+    // Applied, with the owner labels.
+    let message = eventually(&controllers, "the Kustomization is Ready", || async {
+        let ks = kustomizations.get("apps").await.ok()?;
+        let (status, _, message) = ready(&ks)?;
+        (status == ConditionStatus::True).then_some(message)
+    })
+    .await;
+    assert!(message.starts_with("Applied revision: main@sha1:"), "{message}");
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &namespace);
+    let services: Api<Service> = Api::namespaced(client.clone(), &namespace);
+    let config = config_maps.get("config").await.unwrap();
+    assert!(owned_by(config.labels(), &namespace), "{:?}", config.labels());
+    assert_eq!(config.data.unwrap()["value"], "1");
+    assert!(config_maps.get_opt("extra").await.unwrap().is_some());
+    let deployment = deployments.get("web").await.unwrap();
+    assert!(owned_by(deployment.labels(), &namespace));
+    assert_eq!(deployment.spec.replicas, Some(0));
+    let service = services.get("web").await.unwrap();
+    assert!(owned_by(service.labels(), &namespace));
+    assert_eq!(service.spec.unwrap().ports.unwrap()[0].protocol.as_deref(), Some("TCP"));
+    let ks = kustomizations.get("apps").await.unwrap();
+    let status = ks.status.unwrap();
+    let ids: Vec<String> = status.inventory.unwrap().entries.into_iter().map(|e| e.id).collect();
+    assert!(ids.contains(&format!("{namespace}_web_apps_Deployment")), "{ids:?}");
+    assert!(ids.contains(&format!("{namespace}_extra__ConfigMap")), "{ids:?}");
+    assert_eq!(status.last_applied_revision, status.last_attempted_revision);
+    let healthy = conditions::find(status.conditions.as_deref().unwrap(), types::HEALTHY).unwrap();
+    assert_eq!(healthy.status, ConditionStatus::True, "a Deployment with 0 replicas is healthy");
+
+    // A new commit: the change is applied and the removed object pruned.
+    std::fs::remove_file(repo.work.join("deploy/extra.yaml")).unwrap();
+    let second = repo.commit(&[("deploy/config.yaml", &config_map("config", "2"))], "second");
+    repo.push("main");
+    request_reconcile(&sources, "app", "first").await;
+    eventually(&controllers, "the change is applied and extra pruned", || async {
+        let config = config_maps.get("config").await.ok()?;
+        let pruned = config_maps.get_opt("extra").await.ok()?.is_none();
+        (config.data?.get("value")? == "2" && pruned).then_some(())
+    })
+    .await;
+    eventually(&controllers, "the new revision is reported", || async {
+        let ks = kustomizations.get("apps").await.ok()?;
+        (ks.status?.last_applied_revision? == format!("main@sha1:{second}")).then_some(())
+    })
+    .await;
+
+    // A manual change is reverted.
+    let manual = serde_json::json!({"data": {"value": "manual"}});
+    let params = PatchParams { field_manager: Some("kubectl".into()), ..Default::default() };
+    config_maps.patch("config", &params, &Patch::Merge(&manual)).await.unwrap();
+    assert_eq!(config_maps.get("config").await.unwrap().data.unwrap()["value"], "manual");
+    request_reconcile(&kustomizations, "apps", "drift").await;
+    eventually(&controllers, "the manual change is reverted", || async {
+        let ks = kustomizations.get("apps").await.ok()?;
+        let handled = ks.status?.last_handled_reconcile_at? == "drift";
+        let config = config_maps.get("config").await.ok()?;
+        (handled && config.data?.get("value")? == "2").then_some(())
+    })
+    .await;
+
+    // Invalid YAML: BuildFailed, nothing applied and nothing pruned.
+    repo.commit(
+        &[("deploy/config.yaml", &config_map("config", "3")), ("deploy/broken.yaml", "kind: ConfigMap\nmetadata: [\n")],
+        "broken",
+    );
+    std::fs::remove_file(repo.work.join("deploy/service.yaml")).unwrap();
+    repo.commit(&[], "broken, and the service removed");
+    repo.push("main");
+    request_reconcile(&sources, "app", "broken").await;
+    let message = eventually(&controllers, "the build fails", || async {
+        let ks = kustomizations.get("apps").await.ok()?;
+        let (status, reason, message) = ready(&ks)?;
+        (status == ConditionStatus::False && reason == "BuildFailed").then_some(message)
+    })
+    .await;
+    assert!(message.contains("broken.yaml"), "{message}");
+    assert_eq!(config_maps.get("config").await.unwrap().data.unwrap()["value"], "2");
+    assert!(services.get_opt("web").await.unwrap().is_some(), "a failed build must not prune");
+    let status = kustomizations.get("apps").await.unwrap().status.unwrap();
+    assert_eq!(status.last_applied_revision, Some(format!("main@sha1:{second}")));
+    assert_ne!(status.last_attempted_revision, status.last_applied_revision);
+
+    // Deleted with prune: the inventory goes with it, then the finalizer.
+    kustomizations.delete("apps", &DeleteParams::default()).await.unwrap();
+    eventually(&controllers, "the Kustomization and its objects are gone", || async {
+        let gone = kustomizations.get_opt("apps").await.ok()?.is_none();
+        let config = config_maps.get_opt("config").await.ok()?;
+        let deployment = deployments.get_opt("web").await.ok()?;
+        (gone && config.is_none() && deployment.is_none()).then_some(())
+    })
+    .await;
+}
