@@ -67,7 +67,7 @@ chmod +x "$dir/git-http/cgi-bin/git"
 echo $! >>"$dir/pids"
 git_url="http://127.0.0.1:$git_port/cgi-bin/git/demo.git"
 
-cargo build --quiet --locked --bin source-controller
+cargo build --quiet --locked --bin source-controller --bin kustomize-controller
 storage_port=$(free_port)
 rm -rf "$PWD/$dir/storage"
 target/debug/source-controller --kubeconfig "$KUBECONFIG" --storage-path "$PWD/$dir/storage" \
@@ -95,10 +95,37 @@ if [ -n "$url" ] && [ "$url" != null ]; then
   curl -fsS "$url" | tar -tzf - | sed 's/^/    /'
 fi
 
+# kustomize-controller applies what the artifact holds, and keeps the cluster in line with it.
+target/debug/kustomize-controller --kubeconfig "$KUBECONFIG" --metrics-addr 0 --health-addr 0 \
+  --log-encoding console >"$dir/kustomize-controller.log" 2>&1 &
+echo $! >>"$dir/pids"
+echo
+echo "A Kustomization applying ./apps from it:"
+api POST /apis/kustomize.toolkit.fluxcd.io/v1/namespaces/default/kustomizations "$(jq -n '{
+  apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization",
+  metadata: {name: "apps"},
+  spec: {sourceRef: {kind: "GitRepository", name: "demo"}, path: "./apps", prune: true, interval: "1m"}}')" >/dev/null
+for _ in $(seq 150); do
+  ready=$(api GET /apis/kustomize.toolkit.fluxcd.io/v1/namespaces/default/kustomizations/apps |
+    jq -r '.status.conditions[]? | select(.type=="Ready") | "\(.status) \(.message)"')
+  case "$ready" in True*) break ;; esac
+  sleep 0.2
+done
+echo "  Ready: ${ready:-not yet (see $dir/kustomize-controller.log)}"
+echo "  inventory: $(api GET /apis/kustomize.toolkit.fluxcd.io/v1/namespaces/default/kustomizations/apps |
+  jq -r '[.status.inventory.entries[]?.id] | join(", ")')"
+echo "  the ConfigMap in the cluster, applied from Git:"
+api GET /api/v1/namespaces/default/configmaps/podinfo |
+  jq -r '"    data.greeting = \(.data.greeting)\n    labels: \(.metadata.labels | to_entries | map("\(.key)=\(.value)") | join(", "))"'
+
 cat <<MSG
 
 The control plane keeps running. Try:
   export KUBECONFIG=$PWD/$dir/kubeconfig
+  kubectl get gitrepositories,kustomizations -A     # if kubectl is installed
+  kubectl edit configmap podinfo                    # reverted at the next reconcile (1m)
+  git -C $repo -c user.name=you -c user.email=you@example.invalid commit -q --allow-empty -m next
+  git -C $repo push -q $PWD/$dir/git-http/demo.git main   # published and applied within 1m
   $weir install --export | less
-Stop it (and source-controller) with: hack/controlplane.sh down $dir
+Stop it (and the controllers) with: hack/controlplane.sh down $dir
 MSG
