@@ -13,9 +13,8 @@ mod reconcile;
 mod source;
 mod status;
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -26,7 +25,7 @@ use kube::runtime::finalizer::{self, Event as Finalizer};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Resource, ResourceExt};
-use weir_api::annotations::{FINALIZER, RECONCILE_REQUESTED_AT};
+use weir_api::annotations::FINALIZER;
 use weir_api::kustomize::{Kustomization, SourceKind};
 use weir_api::source::{GitRepository, OCIRepository};
 use weir_apply::ResourceManager;
@@ -53,7 +52,7 @@ pub struct State {
     cache: ArtifactCache,
     manager: ResourceManager,
     recorder: Recorder,
-    backoff: Backoff,
+    backoff: weir_runtime::requeue::Backoff,
 }
 
 fn api_for<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
@@ -80,14 +79,14 @@ pub async fn run(context: weir_runtime::Context, options: Options) -> anyhow::Re
         cache,
         manager,
         recorder: Recorder::new(client.clone(), reporter),
-        backoff: Backoff::default(),
+        backoff: weir_runtime::requeue::Backoff::default(),
     });
 
     let (reader, writer) = reflector::store();
     let trigger = reflector(writer, watcher(api_for::<Kustomization>(&client, namespace), any()))
         .default_backoff()
         .applied_objects()
-        .predicate_filter(trigger_hash, Default::default());
+        .predicate_filter(|o: &Kustomization| weir_runtime::requeue::trigger_hash(o, FINALIZER), Default::default());
     // A source's new artifact revision wakes the Kustomizations that reference it.
     let git = watcher(api_for::<GitRepository>(&client, namespace), any())
         .default_backoff()
@@ -155,17 +154,6 @@ fn revision_hash(artifact: Option<&weir_api::meta::Artifact>) -> Option<u64> {
     Some(hasher.finish())
 }
 
-/// What makes an update worth a reconcile: a new generation, a new `requestedAt`, and the
-/// finalizer or deletion changes the finalizer handling needs to see (status updates are not).
-fn trigger_hash(obj: &Kustomization) -> Option<u64> {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    obj.meta().generation.hash(&mut hasher);
-    obj.annotations().get(RECONCILE_REQUESTED_AT).hash(&mut hasher);
-    obj.meta().deletion_timestamp.is_some().hash(&mut hasher);
-    obj.finalizers().iter().any(|f| f == FINALIZER).hash(&mut hasher);
-    Some(hasher.finish())
-}
-
 async fn reconcile(obj: Arc<Kustomization>, state: Arc<State>) -> Result<Action, finalizer::Error<ReconcileError>> {
     let namespace = obj.namespace().unwrap_or_default();
     let api: Api<Kustomization> = Api::namespaced(state.client.clone(), &namespace);
@@ -186,38 +174,6 @@ fn error_policy(obj: Arc<Kustomization>, error: &finalizer::Error<ReconcileError
     Action::requeue(delay)
 }
 
-/// Per-object exponential backoff after errors that status does not show: 1s, 2s, 4s … 5 minutes.
-#[derive(Default)]
-struct Backoff {
-    failures: Mutex<HashMap<String, u32>>,
-}
-
-impl Backoff {
-    const MAX: Duration = Duration::from_secs(300);
-
-    fn next(&self, namespace: &str, name: &str) -> Duration {
-        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let count = failures.entry(format!("{namespace}/{name}")).or_insert(0);
-        let delay = Duration::from_secs(1u64 << (*count).min(9)).min(Self::MAX);
-        *count = count.saturating_add(1);
-        delay
-    }
-
-    fn reset(&self, namespace: &str, name: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        failures.remove(&format!("{namespace}/{name}"));
-    }
-}
-
-/// The interval with up to ±5% jitter, so that objects created together do not run together.
-fn jitter(interval: Duration) -> Duration {
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let factor = f64::from(nanos % 2001) / 1000.0 - 1.0;
-    let delta = interval.as_secs_f64() * 0.05 * factor;
-    Duration::from_secs_f64((interval.as_secs_f64() + delta).max(0.0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,17 +185,6 @@ mod tests {
         );
         ks.meta_mut().namespace = Some(namespace.into());
         ks
-    }
-
-    #[test]
-    fn status_changes_do_not_trigger_but_requests_do() {
-        let mut obj = ks("ns", "a", serde_json::json!({"kind": "GitRepository", "name": "r"}));
-        obj.meta_mut().generation = Some(1);
-        let base = trigger_hash(&obj);
-        obj.status = Some(Default::default());
-        assert_eq!(trigger_hash(&obj), base);
-        obj.annotations_mut().insert(RECONCILE_REQUESTED_AT.into(), "now".into());
-        assert_ne!(trigger_hash(&obj), base);
     }
 
     #[test]
@@ -259,14 +204,5 @@ mod tests {
             referencing(&reader, SourceKind::GitRepository, &source).into_iter().map(|r| r.name).collect();
         names.sort();
         assert_eq!(names, ["cross-ns", "same-ns"]);
-    }
-
-    #[test]
-    fn backoff_grows_and_resets() {
-        let backoff = Backoff::default();
-        assert_eq!(backoff.next("ns", "a"), Duration::from_secs(1));
-        assert_eq!(backoff.next("ns", "a"), Duration::from_secs(2));
-        backoff.reset("ns", "a");
-        assert_eq!(backoff.next("ns", "a"), Duration::from_secs(1));
     }
 }

@@ -119,7 +119,7 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
             if !expired.is_empty() {
                 tokio::task::spawn_blocking(move || expired.iter().for_each(|dir| drop(std::fs::remove_dir_all(dir))));
             }
-            Ok(Action::requeue(super::jitter(interval)))
+            Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
         }
         Err(error) => {
             let Some(reason) = error.reason() else { return Err(error) };

@@ -12,6 +12,7 @@ pub mod leader;
 pub mod logging;
 pub mod metrics;
 pub mod probes;
+pub mod requeue;
 pub mod shutdown;
 
 use std::future::Future;

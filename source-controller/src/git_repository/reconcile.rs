@@ -111,7 +111,7 @@ pub async fn apply(obj: Arc<GitRepository>, state: &State) -> Result<Action, Rec
                 publish(state, &obj, EventType::Normal, "NewArtifact", &status::stored_message(&revision)).await;
             }
             state.backoff.reset(&namespace, &name);
-            Ok(Action::requeue(super::jitter(interval)))
+            Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
         }
         Err(error) => {
             if let Some((type_, reason)) = error.condition() {
