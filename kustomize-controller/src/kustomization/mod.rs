@@ -20,7 +20,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use kube::api::Api;
 use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::finalizer::{self, Event as Finalizer};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
@@ -51,7 +50,7 @@ pub struct State {
     options: Options,
     cache: ArtifactCache,
     manager: ResourceManager,
-    recorder: Recorder,
+    recorder: weir_runtime::events::EventRecorder,
     backoff: weir_runtime::requeue::Backoff,
 }
 
@@ -69,7 +68,6 @@ where
 pub async fn run(context: weir_runtime::Context, options: Options) -> anyhow::Result<()> {
     let client = context.client.clone();
     let namespace = context.watch_namespace.as_deref();
-    let reporter = Reporter { controller: context.name.to_string(), instance: std::env::var("POD_NAME").ok() };
     let fetcher = ArtifactFetcher::new(FetchOptions::from_env())?;
     let cache = ArtifactCache::new(&std::env::temp_dir(), fetcher, CACHE_TTL)?;
     let manager = ResourceManager::new(client.clone()).with_concurrency(usize::from(context.concurrency).max(1));
@@ -78,7 +76,7 @@ pub async fn run(context: weir_runtime::Context, options: Options) -> anyhow::Re
         options,
         cache,
         manager,
-        recorder: Recorder::new(client.clone(), reporter),
+        recorder: weir_runtime::events::EventRecorder::new(client.clone(), context.name, &context.events_addr),
         backoff: weir_runtime::requeue::Backoff::default(),
     });
 

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
 use kube::{Resource, ResourceExt};
 use weir_api::Validate;
 use weir_api::annotations::RECONCILE_REQUESTED_AT;
@@ -14,6 +13,7 @@ use weir_api::conditions::reasons;
 use weir_api::kustomize::{DeletionPolicy, Kustomization, KustomizationStatus};
 use weir_api::meta::{ResourceInventory, ResourceRef};
 use weir_apply::{ApplyOptions, ChangeSet, DeleteOptions, ObjMeta, Object, WaitOptions};
+use weir_runtime::events::Severity;
 
 use super::build;
 use super::source::{self, SourceError};
@@ -104,7 +104,17 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
             let lines: Vec<String> =
                 outcome.changes.changes().map(|e| format!("{} {}", e.subject, e.action.as_str())).collect();
             if !lines.is_empty() {
-                publish(state, &obj, EventType::Normal, reasons::PROGRESSING, &lines.join("\n")).await;
+                state
+                    .recorder
+                    .record(
+                        obj.as_ref(),
+                        Severity::Info,
+                        reasons::PROGRESSING,
+                        &lines.join("\n"),
+                        Some(&outcome.revision),
+                        Default::default(),
+                    )
+                    .await;
             }
             if before.last_applied_revision.as_deref() != Some(outcome.revision.as_str()) || !lines.is_empty() {
                 let message = format!(
@@ -112,7 +122,17 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
                     started.elapsed().as_secs_f64(),
                     humantime(interval)
                 );
-                publish(state, &obj, EventType::Normal, reasons::RECONCILIATION_SUCCEEDED, &message).await;
+                state
+                    .recorder
+                    .record(
+                        obj.as_ref(),
+                        Severity::Info,
+                        reasons::RECONCILIATION_SUCCEEDED,
+                        &message,
+                        Some(&outcome.revision),
+                        Default::default(),
+                    )
+                    .await;
             }
             state.backoff.reset(&namespace, &name);
             let expired = state.cache.expired();
@@ -129,7 +149,17 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
             if next != before {
                 status::apply(&api, &name, &next).await?;
             }
-            publish(state, &obj, EventType::Warning, reason, &message).await;
+            state
+                .recorder
+                .record(
+                    obj.as_ref(),
+                    Severity::Error,
+                    reason,
+                    &message,
+                    next.last_attempted_revision.as_deref(),
+                    Default::default(),
+                )
+                .await;
             Ok(Action::requeue(retry_interval))
         }
     }
@@ -272,20 +302,6 @@ fn humantime(d: Duration) -> String {
     }
 }
 
-/// Records a Kubernetes Event on the object; a failure to do so is only logged.
-async fn publish(state: &State, obj: &Kustomization, type_: EventType, reason: &str, note: &str) {
-    let event = Event {
-        type_,
-        reason: reason.to_string(),
-        note: Some(note.chars().take(1000).collect()),
-        action: "Reconcile".to_string(),
-        secondary: None,
-    };
-    if let Err(error) = state.recorder.publish(&event, &obj.object_ref(&())).await {
-        tracing::warn!(%error, "publishing an event failed");
-    }
-}
-
 /// On deletion: delete the inventory when the deletion policy says so, unless suspended.
 pub async fn cleanup(obj: Arc<Kustomization>, state: &State) -> Result<Action, ReconcileError> {
     let namespace = obj.namespace().ok_or(ReconcileError::NoNamespace)?;
@@ -307,7 +323,10 @@ pub async fn cleanup(obj: Arc<Kustomization>, state: &State) -> Result<Action, R
     let lines: Vec<String> =
         result.change_set.changes().map(|e| format!("{} {}", e.subject, e.action.as_str())).collect();
     if !lines.is_empty() {
-        publish(state, &obj, EventType::Normal, "Pruned", &lines.join("\n")).await;
+        state
+            .recorder
+            .record(obj.as_ref(), Severity::Info, "Pruned", &lines.join("\n"), None, Default::default())
+            .await;
     }
     if !result.failed.is_empty() {
         let failures: Vec<String> = result.failed.iter().map(|(_, e)| e.to_string()).collect();

@@ -1,24 +1,11 @@
 //! The Kustomization status as Flux writes it: Ready/Reconciling/Stalled/Healthy with Flux's
 //! reasons, written by server-side apply of the status subresource (`gotk-kustomize-controller`).
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use k8s_openapi::jiff::Timestamp;
-use kube::Resource;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use weir_api::annotations::field_managers::KUSTOMIZE_CONTROLLER_STATUS;
-use weir_api::conditions::{self, Condition, ConditionStatus, reasons, types};
+use weir_api::conditions::{self, ConditionStatus, reasons, types};
 use weir_api::kustomize::{Kustomization, KustomizationStatus};
-
-fn condition(type_: &str, status: ConditionStatus, reason: &str, message: &str, generation: Option<i64>) -> Condition {
-    Condition {
-        last_transition_time: Time(Timestamp::now()),
-        message: message.to_string(),
-        observed_generation: generation,
-        reason: reason.to_string(),
-        status,
-        type_: type_.to_string(),
-    }
-}
+use weir_runtime::status::{apply as apply_status, condition, mark_failed, mark_progressing, mark_ready, mark_stalled};
 
 /// `Applied revision: <rev>`, Flux's Ready message after success.
 pub fn applied_message(revision: &str) -> String {
@@ -27,17 +14,7 @@ pub fn applied_message(revision: &str) -> String {
 
 /// Marks the reconcile as in progress; Ready becomes Unknown only when it was never set.
 pub fn progressing(status: &mut KustomizationStatus, generation: Option<i64>, message: &str) {
-    let list = status.conditions.get_or_insert_with(Vec::new);
-    conditions::set(
-        list,
-        condition(types::RECONCILING, ConditionStatus::True, reasons::PROGRESSING, message, generation),
-    );
-    if conditions::find(list, types::READY).is_none() {
-        conditions::set(
-            list,
-            condition(types::READY, ConditionStatus::Unknown, reasons::PROGRESSING, message, generation),
-        );
-    }
+    mark_progressing(status.conditions.get_or_insert_with(Vec::new), generation, message);
 }
 
 /// The revision is applied (and healthy, when checked).
@@ -47,8 +24,6 @@ pub fn succeeded(status: &mut KustomizationStatus, generation: Option<i64>, revi
     status.last_attempted_revision = Some(revision.to_string());
     let message = applied_message(revision);
     let list = status.conditions.get_or_insert_with(Vec::new);
-    conditions::remove(list, types::RECONCILING);
-    conditions::remove(list, types::STALLED);
     if checked_health {
         let healthy =
             condition(types::HEALTHY, ConditionStatus::True, reasons::SUCCEEDED, "Health check passed", generation);
@@ -56,42 +31,28 @@ pub fn succeeded(status: &mut KustomizationStatus, generation: Option<i64>, revi
     } else {
         conditions::remove(list, types::HEALTHY);
     }
-    let ready = condition(types::READY, ConditionStatus::True, reasons::RECONCILIATION_SUCCEEDED, &message, generation);
-    conditions::set(list, ready);
+    mark_ready(list, generation, reasons::RECONCILIATION_SUCCEEDED, &message);
 }
 
 /// A failed attempt: Ready False with `reason`; Reconciling says a retry follows.
 pub fn failed(status: &mut KustomizationStatus, generation: Option<i64>, reason: &str, message: &str) {
     status.observed_generation = generation;
     let list = status.conditions.get_or_insert_with(Vec::new);
-    conditions::remove(list, types::STALLED);
     if reason == reasons::HEALTH_CHECK_FAILED {
         conditions::set(list, condition(types::HEALTHY, ConditionStatus::False, reason, message, generation));
     }
-    conditions::set(list, condition(types::READY, ConditionStatus::False, reason, message, generation));
-    let retry =
-        condition(types::RECONCILING, ConditionStatus::True, reasons::PROGRESSING_WITH_RETRY, message, generation);
-    conditions::set(list, retry);
+    mark_failed(list, generation, reason, message);
 }
 
 /// A spec the controller refuses: Stalled until the object changes.
 pub fn stalled(status: &mut KustomizationStatus, generation: Option<i64>, message: &str) {
     status.observed_generation = generation;
-    let list = status.conditions.get_or_insert_with(Vec::new);
-    conditions::remove(list, types::RECONCILING);
-    conditions::set(list, condition(types::STALLED, ConditionStatus::True, reasons::INVALID_SPEC, message, generation));
-    conditions::set(list, condition(types::READY, ConditionStatus::False, reasons::INVALID_SPEC, message, generation));
+    mark_stalled(status.conditions.get_or_insert_with(Vec::new), generation, reasons::INVALID_SPEC, message);
 }
 
 /// Writes `status` with server-side apply, forcing ownership of the fields, as Flux does.
 pub async fn apply(api: &Api<Kustomization>, name: &str, status: &KustomizationStatus) -> kube::Result<()> {
-    let body = serde_json::json!({
-        "apiVersion": Kustomization::api_version(&()),
-        "kind": Kustomization::kind(&()),
-        "status": status,
-    });
-    let params = PatchParams::apply(KUSTOMIZE_CONTROLLER_STATUS).force();
-    api.patch_status(name, &params, &Patch::Apply(&body)).await.map(|_| ())
+    apply_status(api, KUSTOMIZE_CONTROLLER_STATUS, name, status).await
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod conditions;
 pub mod crds;
 pub mod duration;
 pub mod dynamic;
+pub mod event;
 pub mod meta;
 pub mod schema;
 pub mod validation;

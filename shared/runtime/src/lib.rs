@@ -6,6 +6,7 @@
 
 pub mod artifact;
 pub mod client;
+pub mod events;
 pub mod flags;
 pub mod identity;
 pub mod leader;
@@ -14,6 +15,7 @@ pub mod metrics;
 pub mod probes;
 pub mod requeue;
 pub mod shutdown;
+pub mod status;
 
 use std::future::Future;
 use std::process::ExitCode;

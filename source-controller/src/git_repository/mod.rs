@@ -20,7 +20,6 @@ use futures::StreamExt;
 use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::finalizer::{self, Event as Finalizer};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use weir_api::annotations::FINALIZER;
@@ -33,7 +32,7 @@ pub use reconcile::{KIND, ReconcileError};
 pub struct State {
     pub client: kube::Client,
     pub storage: Storage,
-    recorder: Recorder,
+    recorder: weir_runtime::events::EventRecorder,
     backoff: weir_runtime::requeue::Backoff,
 }
 
@@ -44,11 +43,10 @@ pub async fn run(context: weir_runtime::Context, storage: Storage) -> anyhow::Re
         Some(namespace) => Api::namespaced(client.clone(), namespace),
         None => Api::all(client.clone()),
     };
-    let reporter = Reporter { controller: context.name.to_string(), instance: std::env::var("POD_NAME").ok() };
     let state = Arc::new(State {
         client: client.clone(),
         storage,
-        recorder: Recorder::new(client, reporter),
+        recorder: weir_runtime::events::EventRecorder::new(client, context.name, &context.events_addr),
         backoff: weir_runtime::requeue::Backoff::default(),
     });
     let (reader, writer) = reflector::store();

@@ -7,12 +7,12 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
 use kube::{Resource, ResourceExt};
 use weir_api::Validate;
 use weir_api::annotations::RECONCILE_REQUESTED_AT;
 use weir_api::conditions::{reasons, types};
 use weir_api::source::{GitRepository, GitRepositoryStatus};
+use weir_runtime::events::Severity;
 
 use super::State;
 use super::fetch::{self, FetchError, FetchRequest, Fetched};
@@ -108,7 +108,17 @@ pub async fn apply(obj: Arc<GitRepository>, state: &State) -> Result<Action, Rec
             }
             if new {
                 tracing::info!(%namespace, %name, %revision, "stored artifact");
-                publish(state, &obj, EventType::Normal, "NewArtifact", &status::stored_message(&revision)).await;
+                state
+                    .recorder
+                    .record(
+                        obj.as_ref(),
+                        Severity::Info,
+                        "NewArtifact",
+                        &status::stored_message(&revision),
+                        Some(&revision),
+                        Default::default(),
+                    )
+                    .await;
             }
             state.backoff.reset(&namespace, &name);
             Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
@@ -121,7 +131,7 @@ pub async fn apply(obj: Arc<GitRepository>, state: &State) -> Result<Action, Rec
                 if next != before {
                     status::apply(&api, &name, &next).await?;
                 }
-                publish(state, &obj, EventType::Warning, reason, &message).await;
+                state.recorder.record(obj.as_ref(), Severity::Error, reason, &message, None, Default::default()).await;
             }
             Err(error)
         }
@@ -214,20 +224,6 @@ fn short_kube_error(error: &kube::Error) -> String {
     match error {
         kube::Error::Api(status) => status.message.clone(),
         other => other.to_string(),
-    }
-}
-
-/// Records a Kubernetes Event on the object; a failure to do so is only logged.
-async fn publish(state: &State, obj: &GitRepository, type_: EventType, reason: &str, note: &str) {
-    let event = Event {
-        type_,
-        reason: reason.to_string(),
-        note: Some(note.chars().take(1000).collect()),
-        action: "Reconcile".to_string(),
-        secondary: None,
-    };
-    if let Err(error) = state.recorder.publish(&event, &obj.object_ref(&())).await {
-        tracing::warn!(%error, "publishing an event failed");
     }
 }
 

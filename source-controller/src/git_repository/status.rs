@@ -1,29 +1,16 @@
 //! The GitRepository status as Flux writes it: conditions with Flux's types and reasons, and the
 //! server-side apply of the status subresource under the `source-controller` field manager.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use k8s_openapi::jiff::Timestamp;
-use kube::Resource;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use weir_api::annotations::field_managers::SOURCE_CONTROLLER;
-use weir_api::conditions::{self, Condition, ConditionStatus, reasons, types};
+use weir_api::conditions::{self, ConditionStatus, reasons, types};
 use weir_api::meta::Artifact;
 use weir_api::source::{GitRepository, GitRepositoryStatus};
+use weir_runtime::status::{apply as apply_status, condition, mark_failed, mark_progressing, mark_ready, mark_stalled};
 
 /// `stored artifact for revision '<rev>'`, Flux's Ready message after success.
 pub fn stored_message(revision: &str) -> String {
     format!("stored artifact for revision '{revision}'")
-}
-
-fn condition(type_: &str, status: ConditionStatus, reason: &str, message: &str, generation: Option<i64>) -> Condition {
-    Condition {
-        last_transition_time: Time(Timestamp::now()),
-        message: message.to_string(),
-        observed_generation: generation,
-        reason: reason.to_string(),
-        status,
-        type_: type_.to_string(),
-    }
 }
 
 /// The status a reconcile starts from: the object's own, so that what is not changed stays.
@@ -33,15 +20,7 @@ pub fn current(obj: &GitRepository) -> GitRepositoryStatus {
 
 /// Marks the reconcile as in progress (a new generation or a requested reconcile).
 pub fn progressing(status: &mut GitRepositoryStatus, generation: Option<i64>, message: &str) {
-    let list = status.conditions.get_or_insert_with(Vec::new);
-    conditions::set(
-        list,
-        condition(types::RECONCILING, ConditionStatus::True, reasons::PROGRESSING, message, generation),
-    );
-    if conditions::find(list, types::READY).is_none() {
-        let ready = condition(types::READY, ConditionStatus::Unknown, reasons::PROGRESSING, message, generation);
-        conditions::set(list, ready);
-    }
+    mark_progressing(status.conditions.get_or_insert_with(Vec::new), generation, message);
 }
 
 /// The artifact for `revision` is in storage and published.
@@ -59,10 +38,10 @@ pub fn succeeded(
     status.observed_generation = generation;
     let message = stored_message(revision);
     let list = status.conditions.get_or_insert_with(Vec::new);
-    for type_ in [types::RECONCILING, types::STALLED, types::FETCH_FAILED, types::STORAGE_OPERATION_FAILED] {
+    for type_ in [types::FETCH_FAILED, types::STORAGE_OPERATION_FAILED] {
         conditions::remove(list, type_);
     }
-    conditions::set(list, condition(types::READY, ConditionStatus::True, reasons::SUCCEEDED, &message, generation));
+    mark_ready(list, generation, reasons::SUCCEEDED, &message);
     let in_storage =
         condition(types::ARTIFACT_IN_STORAGE, ConditionStatus::True, reasons::SUCCEEDED, &message, generation);
     conditions::set(list, in_storage);
@@ -85,10 +64,7 @@ pub fn failed(
         }
     }
     conditions::set(list, condition(failure_type, ConditionStatus::True, reason, message, generation));
-    conditions::set(list, condition(types::READY, ConditionStatus::False, reason, message, generation));
-    let retry =
-        condition(types::RECONCILING, ConditionStatus::True, reasons::PROGRESSING_WITH_RETRY, message, generation);
-    conditions::set(list, retry);
+    mark_failed(list, generation, reason, message);
     if !artifact_in_storage {
         conditions::remove(list, types::ARTIFACT_IN_STORAGE);
     }
@@ -97,21 +73,12 @@ pub fn failed(
 /// A spec the controller refuses: Stalled until the object changes.
 pub fn stalled(status: &mut GitRepositoryStatus, generation: Option<i64>, message: &str) {
     status.observed_generation = generation;
-    let list = status.conditions.get_or_insert_with(Vec::new);
-    conditions::remove(list, types::RECONCILING);
-    conditions::set(list, condition(types::STALLED, ConditionStatus::True, reasons::INVALID_SPEC, message, generation));
-    conditions::set(list, condition(types::READY, ConditionStatus::False, reasons::INVALID_SPEC, message, generation));
+    mark_stalled(status.conditions.get_or_insert_with(Vec::new), generation, reasons::INVALID_SPEC, message);
 }
 
 /// Writes `status` with server-side apply, forcing ownership of the fields, as Flux does.
 pub async fn apply(api: &Api<GitRepository>, name: &str, status: &GitRepositoryStatus) -> kube::Result<()> {
-    let body = serde_json::json!({
-        "apiVersion": GitRepository::api_version(&()),
-        "kind": GitRepository::kind(&()),
-        "status": status,
-    });
-    let params = PatchParams::apply(SOURCE_CONTROLLER).force();
-    api.patch_status(name, &params, &Patch::Apply(&body)).await.map(|_| ())
+    apply_status(api, SOURCE_CONTROLLER, name, status).await
 }
 
 #[cfg(test)]
