@@ -1,5 +1,6 @@
 //! weir: installs the Weir toolkit into a cluster and operates it.
 
+mod bootstrap;
 mod cluster;
 mod install;
 
@@ -18,6 +19,8 @@ struct Cli {
 enum Command {
     /// Install the toolkit's components (or print them with --export).
     Install(install::InstallArgs),
+    /// Put the toolkit under GitOps: commit it to a repository and make the cluster follow it.
+    Bootstrap(bootstrap::BootstrapArgs),
     /// Print the client's version.
     Version,
 }
@@ -27,6 +30,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Install(args) => install::run(&cli.cluster, args).await,
+        Command::Bootstrap(args) => bootstrap::run(&cli.cluster, args).await,
         Command::Version => {
             println!("weir {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -1,8 +1,8 @@
 //! `weir install`: the toolkit's components, applied with server-side apply or printed as YAML.
 
-mod apply;
-mod components;
-mod manifests;
+pub(crate) mod apply;
+pub(crate) mod components;
+pub(crate) mod manifests;
 
 use std::io::Write;
 

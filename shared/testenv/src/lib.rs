@@ -9,6 +9,7 @@
 //! `WEIR_USE_EXISTING_CLUSTER=1` and point `KUBECONFIG` at it. `WEIR_TEST_KUBECONFIG` names a
 //! kubeconfig to use directly (for one control plane shared by several test binaries).
 
+pub mod controllers;
 mod controlplane;
 mod crds;
 
