@@ -1,6 +1,7 @@
 //! Alert (`notification.toolkit.fluxcd.io/v1beta3`): which events to forward to a Provider, chosen
-//! by the object that emitted them, their severity and their message. A static object: it has no
-//! status.
+//! by the object that emitted them, their severity and their message. Flux gives it no status;
+//! Weir adds one (see [`NotificationStatus`]) so that a missing Provider shows instead of events
+//! being dropped silently.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::meta::LocalObjectReference;
+use crate::notification::status::NotificationStatus;
 use crate::validation::{Validate, ValidationErrors, Validator};
 
 /// Selects events and names the Provider they go to.
@@ -19,6 +21,7 @@ use crate::validation::{Validate, ValidationErrors, Validator};
     kind = "Alert",
     doc = "A rule that forwards the events of selected Flux objects to a Provider.",
     namespaced,
+    status = "NotificationStatus",
     category = "all",
     category = "fluxcd",
     category = "fluxcd-notifications",

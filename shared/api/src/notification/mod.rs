@@ -4,6 +4,7 @@
 pub mod alert;
 pub mod provider;
 pub mod receiver;
+pub mod status;
 
 pub use alert::{Alert, AlertSpec, CrossNamespaceObjectReference, EventSeverity, FluxKind, matches_severity};
 pub use provider::{Provider, ProviderSpec, ProviderType};
@@ -11,3 +12,4 @@ pub use receiver::{
     OidcProvider, OidcValidation, OidcVariable, Receiver, ReceiverResource, ReceiverSpec, ReceiverStatus, ReceiverType,
     webhook_path,
 };
+pub use status::NotificationStatus;

@@ -1,11 +1,13 @@
 //! Provider (`notification.toolkit.fluxcd.io/v1beta3`): a destination for events, such as a chat
-//! channel, a webhook or a Git forge's commit statuses. A static object: it has no status.
+//! channel, a webhook or a Git forge's commit statuses. Flux gives it no status; Weir adds one (see
+//! [`NotificationStatus`]) so that a missing Secret or a bad address shows.
 
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::meta::LocalObjectReference;
+use crate::notification::status::NotificationStatus;
 use crate::validation::{Validate, ValidationErrors, Validator};
 
 /// The pattern of `spec.timeout`: a duration in ms, s or m (no hours).
@@ -26,6 +28,7 @@ pub const COMMIT_STATUS_EXPR_MESSAGE: &str = "spec.commitStatusExpr is only supp
     kind = "Provider",
     doc = "A destination for events (chat, webhook, Git commit status, event bus) and the credentials to reach it.",
     namespaced,
+    status = "NotificationStatus",
     category = "all",
     category = "fluxcd",
     category = "fluxcd-notifications",
