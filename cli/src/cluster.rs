@@ -16,6 +16,9 @@ pub struct ClusterArgs {
     /// The namespace the toolkit is installed in.
     #[arg(long = "namespace", short = 'n', global = true, default_value = "flux-system")]
     pub namespace: String,
+    /// Act on every namespace instead of one.
+    #[arg(long = "all-namespaces", short = 'A', global = true)]
+    pub all_namespaces: bool,
     /// How long to wait for operations to finish, e.g. 5m or 90s.
     #[arg(long, global = true, default_value = "5m", value_parser = parse_timeout)]
     pub timeout: std::time::Duration,
@@ -26,6 +29,11 @@ fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
 }
 
 impl ClusterArgs {
+    /// The namespace to list in: `None` (all) with `-A`.
+    pub fn list_scope(&self) -> Option<&str> {
+        if self.all_namespaces { None } else { Some(&self.namespace) }
+    }
+
     pub async fn client(&self) -> anyhow::Result<kube::Client> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let options = KubeConfigOptions { context: self.context.clone(), ..Default::default() };

@@ -1,10 +1,30 @@
 //! weir: installs the Weir toolkit into a cluster and operates it.
 
 mod bootstrap;
+mod build;
+mod check;
 mod cluster;
+mod create;
+mod diff;
+mod errors;
+mod events;
+mod export;
+mod get;
 mod install;
+mod kinds;
+mod output;
+mod reconcile;
+mod render;
+mod status;
+mod suspend;
+mod target;
+mod trace;
+mod tree;
+mod uninstall;
+mod version;
+mod wait;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "weir", version, about = "Install and operate Weir, a GitOps toolkit compatible with Flux")]
@@ -21,27 +41,83 @@ enum Command {
     Install(install::InstallArgs),
     /// Put the toolkit under GitOps: commit it to a repository and make the cluster follow it.
     Bootstrap(bootstrap::BootstrapArgs),
-    /// Print the client's version.
-    Version,
+    /// Remove the toolkit, its CRDs and Flux objects; what they applied stays.
+    Uninstall(uninstall::UninstallArgs),
+    /// Check the cluster, the CRDs and the controllers.
+    Check(check::CheckArgs),
+    /// Show Flux objects and their status.
+    Get(get::GetArgs),
+    /// Reconcile an object now and wait for the outcome.
+    Reconcile(reconcile::ReconcileArgs),
+    /// Stop reconciling objects.
+    Suspend(suspend::SuspendArgs),
+    /// Reconcile suspended objects again and wait until they are Ready.
+    Resume(suspend::SuspendArgs),
+    /// Create or update Flux objects (or print them with --export).
+    Create(create::CreateArgs),
+    /// Print Flux objects as YAML to keep in Git.
+    Export(export::ExportArgs),
+    /// Show the objects a Kustomization manages, as a tree.
+    Tree(tree::TreeArgs),
+    /// Show which Flux objects and source manage an object.
+    Trace(trace::TraceArgs),
+    /// Show the events of Flux objects.
+    Events(events::EventsArgs),
+    /// Render a Kustomization from a local directory, as the controller would.
+    Build(build::BuildArgs),
+    /// Show what applying a local directory would change (exit 0: nothing, 1: changes, 2: error).
+    Diff(diff::DiffArgs),
+    /// Print a shell completion script.
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the client's version and the controllers'.
+    Version(version::VersionArgs),
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let cluster = &cli.cluster;
     let result = match cli.command {
-        Command::Install(args) => install::run(&cli.cluster, args).await,
-        Command::Bootstrap(args) => bootstrap::run(&cli.cluster, args).await,
-        Command::Version => {
-            println!("weir {}", env!("CARGO_PKG_VERSION"));
+        Command::Install(args) => install::run(cluster, args).await,
+        Command::Bootstrap(args) => bootstrap::run(cluster, args).await,
+        Command::Uninstall(args) => uninstall::run(cluster, args).await,
+        Command::Check(args) => check::run(cluster, args).await,
+        Command::Get(args) => get::run(cluster, args).await,
+        Command::Reconcile(args) => reconcile::run(cluster, args).await,
+        Command::Suspend(args) => suspend::suspend(cluster, args).await,
+        Command::Resume(args) => suspend::resume(cluster, args).await,
+        Command::Create(args) => create::run(cluster, args).await,
+        Command::Export(args) => export::run(cluster, args).await,
+        Command::Tree(args) => tree::run(cluster, args).await,
+        Command::Trace(args) => trace::run(cluster, args).await,
+        Command::Events(args) => events::run(cluster, args).await,
+        Command::Build(args) => build::run(cluster, args).await,
+        Command::Diff(args) => {
+            // diff's exit code says whether there are changes; errors need a code of their own.
+            return match diff::run(cluster, args).await {
+                Ok(false) => std::process::ExitCode::SUCCESS,
+                Ok(true) => std::process::ExitCode::from(1),
+                Err(e) => {
+                    eprintln!("Error: {e:#}");
+                    std::process::ExitCode::from(2)
+                }
+            };
+        }
+        Command::Completion { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "weir", &mut std::io::stdout());
             Ok(())
         }
+        Command::Version(args) => version::run(cluster, args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         // `weir install --export | head` closes the pipe early; that is not an error.
         Err(e) if is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("✗ {e:#}");
+            eprintln!("Error: {e:#}");
             std::process::ExitCode::FAILURE
         }
     }

@@ -29,15 +29,22 @@ struct KustomizeFlags {
     /// Refuse references to sources in other namespaces.
     #[arg(long)]
     no_cross_namespace_refs: bool,
+    /// The service account impersonated when a Kustomization sets no serviceAccountName.
+    #[arg(long)]
+    default_service_account: Option<String>,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let flags: Flags = weir_runtime::parse_with_defaults(DEFAULTS);
+    let kubeconfig = flags.common.kubeconfig.clone();
     weir_runtime::run_controller(NAME, flags.common, |context| async move {
         tracing::debug!(flags = ?flags.kustomize, "kustomize-controller flags");
         let options = kustomize_controller::kustomization::Options {
             no_cross_namespace_refs: flags.kustomize.no_cross_namespace_refs,
+            requeue_dependency: flags.kustomize.requeue_dependency,
+            default_service_account: flags.kustomize.default_service_account.filter(|s| !s.is_empty()),
+            kubeconfig,
         };
         kustomize_controller::kustomization::run(context, options).await
     })
@@ -55,5 +62,6 @@ mod tests {
         assert_eq!(flags.common.concurrent, 4);
         assert_eq!(flags.kustomize.requeue_dependency, Duration::from_secs(30));
         assert!(!flags.kustomize.no_cross_namespace_refs);
+        assert_eq!(flags.kustomize.default_service_account, None);
     }
 }

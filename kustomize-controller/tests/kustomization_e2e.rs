@@ -4,126 +4,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-// The Git servers of the source-controller's tests, shared rather than copied.
-#[path = "../../source-controller/tests/support/mod.rs"]
-mod support;
+mod common;
 
-use std::future::Future;
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::Duration;
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
-use kube::{Resource, ResourceExt};
-use tokio::process::{Child, Command};
 use weir_api::conditions::{self, ConditionStatus, types};
 use weir_api::kustomize::Kustomization;
 use weir_api::source::GitRepository;
 use weir_testenv::TestEnv;
 
-use support::{GitHttpServer, Repo, ServerAuth};
-
-const WAIT: Duration = Duration::from_secs(120);
-
-struct Controllers {
-    _children: Vec<Child>,
-    logs: Vec<PathBuf>,
-    _storage: tempfile::TempDir,
-}
-
-impl Controllers {
-    fn start(env: &TestEnv, namespace: &str) -> Controllers {
-        let storage = tempfile::tempdir().unwrap();
-        let storage_addr = free_addr();
-        let common = |name: &str| {
-            let log = std::env::temp_dir().join(format!("weir-{name}-{namespace}.log"));
-            let mut command = Command::new(if name == "source-controller" {
-                weir_testenv::binary_path("source-controller")
-            } else {
-                PathBuf::from(env!("CARGO_BIN_EXE_kustomize-controller"))
-            });
-            command
-                .arg(format!("--kubeconfig={}", env.kubeconfig_path().display()))
-                .arg(format!("--health-addr={}", free_addr()))
-                .arg(format!("--metrics-addr={}", free_addr()))
-                .arg("--watch-all-namespaces=false")
-                .arg("--log-level=debug")
-                .env("RUNTIME_NAMESPACE", namespace)
-                .env_remove("KUBECONFIG")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&log).unwrap())
-                .kill_on_drop(true);
-            (command, log)
-        };
-        let (mut source, source_log) = common("source-controller");
-        source
-            .arg(format!("--storage-path={}", storage.path().display()))
-            .arg(format!("--storage-addr={storage_addr}"))
-            .arg(format!("--storage-adv-addr={storage_addr}"));
-        let (mut kustomize, kustomize_log) = common("kustomize-controller");
-        // Its artifact cache goes away with the test.
-        kustomize.env("TMPDIR", storage.path());
-        let children = vec![source.spawn().unwrap(), kustomize.spawn().unwrap()];
-        Controllers { _children: children, logs: vec![source_log, kustomize_log], _storage: storage }
-    }
-
-    fn logs(&self) -> String {
-        self.logs
-            .iter()
-            .map(|p| format!("== {}\n{}", p.display(), std::fs::read_to_string(p).unwrap_or_default()))
-            .collect()
-    }
-}
-
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
-}
-
-/// Polls until `check` gives a value, failing with the controllers' logs after `WAIT`.
-async fn eventually<T, F, Fut>(controllers: &Controllers, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}; the controllers' logs:\n{}",
-            controllers.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-/// Ready's status, reason and message, once the current generation is observed.
-fn ready(ks: &Kustomization) -> Option<(ConditionStatus, String, String)> {
-    let status = ks.status.as_ref()?;
-    if status.observed_generation != ks.meta().generation {
-        return None;
-    }
-    let ready = conditions::find(status.conditions.as_deref()?, types::READY)?;
-    Some((ready.status, ready.reason.clone(), ready.message.clone()))
-}
-
-async fn request_reconcile<K>(api: &Api<K>, name: &str, token: &str)
-where
-    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    let patch = serde_json::json!({ "metadata": { "annotations": { "reconcile.fluxcd.io/requestedAt": token } } });
-    api.patch(name, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
-}
-
-fn config_map(name: &str, value: &str) -> String {
-    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  value: \"{value}\"\n")
-}
+use common::support::{GitHttpServer, Repo, ServerAuth};
+use common::{Controllers, config_map, eventually, ready, request_reconcile};
 
 const DEPLOYMENT: &str = "apiVersion: apps/v1
 kind: Deployment
@@ -154,7 +49,7 @@ spec:
     targetPort: 8080
 ";
 
-fn owned_by(labels: &std::collections::BTreeMap<String, String>, namespace: &str) -> bool {
+fn owned_by(labels: &BTreeMap<String, String>, namespace: &str) -> bool {
     labels.get("kustomize.toolkit.fluxcd.io/name").map(String::as_str) == Some("apps")
         && labels.get("kustomize.toolkit.fluxcd.io/namespace").map(String::as_str) == Some(namespace)
 }

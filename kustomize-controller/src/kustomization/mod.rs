@@ -2,22 +2,35 @@
 //! artifact applied to the cluster (FLUX-API.md §1.2, §3).
 //!
 //! - `source`: the referenced source and its artifact; `cache`: artifacts extracted once per digest;
-//! - `layout`: `spec.path` confinement, the generated kustomization, the spec overlay (pure);
-//! - `build`: kustomize build and owner labels (blocking);
+//! - `dependencies`: `dependsOn` readiness, cycles, and the dependents a dependency wakes;
+//! - `variables`: the postBuild variables from `substitute` and `substituteFrom`;
+//! - `build`: the owner labels set on the objects of `weir_kustomize::flux::build`;
+//! - `clients`: who applies (the controller, an impersonated service account, a remote cluster);
+//! - `expressions`, `health_exprs`: CEL for `readyExpr` and `healthCheckExprs`;
+//! - `runs`: health waits to cancel on a new revision, builds to reuse; `history`: `status.history`;
 //! - `reconcile`: the pipeline; `status`: conditions and the status patch.
 
 mod build;
 mod cache;
-pub mod layout;
+mod clients;
+mod dependencies;
+mod expressions;
+mod health_exprs;
+mod history;
 mod reconcile;
+mod runs;
 mod source;
 mod status;
+mod variables;
 
+use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use k8s_openapi::serde::de::DeserializeOwned;
 use kube::api::Api;
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::finalizer::{self, Event as Finalizer};
@@ -25,12 +38,16 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Resource, ResourceExt};
 use weir_api::annotations::FINALIZER;
+use weir_api::conditions::{self, types};
 use weir_api::kustomize::{Kustomization, SourceKind};
-use weir_api::source::{GitRepository, OCIRepository};
+use weir_api::meta::Artifact;
+use weir_api::source::{Bucket, ExternalArtifact, GitRepository, OCIRepository};
 use weir_apply::ResourceManager;
 use weir_runtime::artifact::{ArtifactFetcher, FetchOptions};
 
 use cache::ArtifactCache;
+use clients::Clients;
+use runs::Runs;
 
 /// How long an extracted artifact is kept after its last use.
 const CACHE_TTL: Duration = Duration::from_secs(600);
@@ -42,6 +59,13 @@ pub use reconcile::ReconcileError;
 pub struct Options {
     /// `--no-cross-namespace-refs`: a `sourceRef` may only name a source in its own namespace.
     pub no_cross_namespace_refs: bool,
+    /// `--requeue-dependency`: how soon a Kustomization whose dependencies are not ready looks
+    /// again, should no dependency's change wake it first.
+    pub requeue_dependency: Duration,
+    /// `--default-service-account`: impersonated when `spec.serviceAccountName` is unset.
+    pub default_service_account: Option<String>,
+    /// `--kubeconfig`, the base of the impersonating clients.
+    pub kubeconfig: Option<PathBuf>,
 }
 
 /// What every reconcile shares.
@@ -49,9 +73,12 @@ pub struct State {
     pub client: kube::Client,
     options: Options,
     cache: ArtifactCache,
-    manager: ResourceManager,
+    clients: Clients,
     recorder: weir_runtime::events::EventRecorder,
     backoff: weir_runtime::requeue::Backoff,
+    runs: Runs,
+    /// The watch cache of Kustomizations, for cycle detection.
+    store: Store<Kustomization>,
 }
 
 fn api_for<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
@@ -64,49 +91,100 @@ where
     }
 }
 
+/// A source kind a Kustomization can reference, and where its artifact is.
+trait ArtifactSource:
+    Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+    + Clone
+    + DeserializeOwned
+    + Debug
+    + Send
+    + Sync
+    + 'static
+{
+    const KIND: SourceKind;
+    fn artifact(&self) -> Option<&Artifact>;
+}
+
+macro_rules! artifact_source {
+    ($($kind:ident),*) => {$(
+        impl ArtifactSource for $kind {
+            const KIND: SourceKind = SourceKind::$kind;
+            fn artifact(&self) -> Option<&Artifact> {
+                self.status.as_ref().and_then(|s| s.artifact.as_ref())
+            }
+        }
+    )*};
+}
+artifact_source!(GitRepository, OCIRepository, Bucket, ExternalArtifact);
+
+/// Adds a watch of the sources of kind `S`: a new artifact revision wakes the Kustomizations that
+/// reference it and cancels their health waits for an older revision.
+fn wake_on_new_artifacts<S: ArtifactSource>(
+    controller: Controller<Kustomization>,
+    client: &kube::Client,
+    namespace: Option<&str>,
+    state: Arc<State>,
+) -> Controller<Kustomization> {
+    let stream = watcher(api_for::<S>(client, namespace), any())
+        .default_backoff()
+        .applied_objects()
+        .predicate_filter(|s: &S| revision_hash(s.artifact()), Default::default());
+    controller.watches_stream(stream, move |source| {
+        let referencing = referencing(&state.store, S::KIND, &source);
+        if let Some(revision) = source.artifact().map(|a| a.revision.as_str()) {
+            for r in &referencing {
+                let namespace = r.namespace.as_deref().unwrap_or_default();
+                if state.runs.new_revision(namespace, &r.name, revision) {
+                    tracing::info!(%namespace, name = %r.name, %revision, "a new revision cancels the running health check");
+                }
+            }
+        }
+        referencing
+    })
+}
+
 /// Runs the Kustomization controller until `context.shutdown`.
 pub async fn run(context: weir_runtime::Context, options: Options) -> anyhow::Result<()> {
     let client = context.client.clone();
     let namespace = context.watch_namespace.as_deref();
     let fetcher = ArtifactFetcher::new(FetchOptions::from_env())?;
     let cache = ArtifactCache::new(&std::env::temp_dir(), fetcher, CACHE_TTL)?;
-    let manager = ResourceManager::new(client.clone()).with_concurrency(usize::from(context.concurrency).max(1));
+    let concurrency = usize::from(context.concurrency).max(1);
+    let manager = ResourceManager::new(client.clone()).with_concurrency(concurrency);
+    let base = clients::base_config(options.kubeconfig.as_ref()).await?;
+    let clients = Clients::new(base, manager, options.default_service_account.clone(), concurrency);
+    let (reader, writer) = reflector::store();
     let state = Arc::new(State {
         client: client.clone(),
         options,
         cache,
-        manager,
+        clients,
         recorder: weir_runtime::events::EventRecorder::new(client.clone(), context.name, &context.events_addr),
         backoff: weir_runtime::requeue::Backoff::default(),
+        runs: Runs::default(),
+        store: reader.clone(),
     });
 
-    let (reader, writer) = reflector::store();
     let trigger = reflector(writer, watcher(api_for::<Kustomization>(&client, namespace), any()))
         .default_backoff()
         .applied_objects()
         .predicate_filter(|o: &Kustomization| weir_runtime::requeue::trigger_hash(o, FINALIZER), Default::default());
-    // A source's new artifact revision wakes the Kustomizations that reference it.
-    let git = watcher(api_for::<GitRepository>(&client, namespace), any())
+    // A Kustomization that becomes Ready (or applies a new revision) wakes its dependents at once.
+    let readiness = watcher(api_for::<Kustomization>(&client, namespace), any())
         .default_backoff()
         .applied_objects()
-        .predicate_filter(
-            |s: &GitRepository| revision_hash(s.status.as_ref().and_then(|s| s.artifact.as_ref())),
-            Default::default(),
-        );
-    let oci = watcher(api_for::<OCIRepository>(&client, namespace), any())
-        .default_backoff()
-        .applied_objects()
-        .predicate_filter(
-            |s: &OCIRepository| revision_hash(s.status.as_ref().and_then(|s| s.artifact.as_ref())),
-            Default::default(),
-        );
-    let (git_store, oci_store) = (reader.clone(), reader.clone());
+        .predicate_filter(readiness_hash, Default::default());
+    let dependents_store = reader.clone();
 
     let shutdown = context.shutdown.clone();
     tracing::info!(namespace = ?context.watch_namespace, concurrency = context.concurrency, "starting the Kustomization controller");
-    Controller::for_stream(trigger, reader)
-        .watches_stream(git, move |s| referencing(&git_store, SourceKind::GitRepository, &s))
-        .watches_stream(oci, move |s| referencing(&oci_store, SourceKind::OCIRepository, &s))
+    let mut controller = Controller::for_stream(trigger, reader)
+        .watches_stream(readiness, move |ks| dependencies::dependents(&dependents_store, &ks));
+    controller = wake_on_new_artifacts::<GitRepository>(controller, &client, namespace, state.clone());
+    controller = wake_on_new_artifacts::<OCIRepository>(controller, &client, namespace, state.clone());
+    controller = wake_on_new_artifacts::<Bucket>(controller, &client, namespace, state.clone());
+    controller = wake_on_new_artifacts::<ExternalArtifact>(controller, &client, namespace, state.clone());
+    controller
         .with_config(controller::Config::default().concurrency(context.concurrency))
         .graceful_shutdown_on(async move { shutdown.cancelled().await })
         .run(reconcile, error_policy, state)
@@ -146,9 +224,18 @@ fn referencing<S: Resource>(
 }
 
 /// Fires when the artifact's revision changes (and on first sight).
-fn revision_hash(artifact: Option<&weir_api::meta::Artifact>) -> Option<u64> {
+fn revision_hash(artifact: Option<&Artifact>) -> Option<u64> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     artifact.map(|a| (&a.revision, &a.digest)).hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+/// Fires when what dependents check changes: Ready, the observed generation, the applied revision.
+fn readiness_hash(ks: &Kustomization) -> Option<u64> {
+    let status = ks.status.as_ref()?;
+    let ready = status.conditions.as_deref().map(|list| conditions::is_true(list, types::READY));
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (ready, status.observed_generation, &status.last_applied_revision, ks.meta().generation).hash(&mut hasher);
     Some(hasher.finish())
 }
 

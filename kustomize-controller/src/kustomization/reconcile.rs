@@ -1,9 +1,12 @@
-//! One Kustomization reconcile, top to bottom: validate → source artifact → fetch (verify,
-//! untar) → build → owner labels → apply → prune → health → status and events.
+//! One Kustomization reconcile, top to bottom: validate → source artifact → dependencies →
+//! variables → fetch (verify, untar) and build, or the same set as last time → owner labels →
+//! apply → prune → health → status, history and events. The whole pipeline runs under `timeout`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
@@ -12,12 +15,17 @@ use weir_api::annotations::RECONCILE_REQUESTED_AT;
 use weir_api::conditions::reasons;
 use weir_api::kustomize::{DeletionPolicy, Kustomization, KustomizationStatus};
 use weir_api::meta::{ResourceInventory, ResourceRef};
-use weir_apply::{ApplyOptions, ChangeSet, DeleteOptions, ObjMeta, Object, WaitOptions};
+use weir_apply::{ApplyError, ApplyOptions, ChangeSet, DeleteOptions, ObjMeta, Object, ResourceManager, WaitOptions};
 use weir_runtime::events::Severity;
 
-use super::build;
+use super::dependencies::{self, DependencyError};
+use super::health_exprs::HealthExprs;
+use super::runs::{BuildInputs, BuiltSet};
 use super::source::{self, SourceError};
-use super::{State, status};
+use super::{State, build, history, status, variables};
+
+/// How much longer than `spec.timeout` the whole pipeline may take before it is abandoned.
+const TIMEOUT_GRACE: Duration = Duration::from_secs(2);
 
 /// Why a reconcile failed, each mapped to Flux's Ready reason.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +35,8 @@ pub enum ReconcileError {
     #[error("{0}")]
     Artifact(String),
     #[error("{0}")]
+    DependencyNotReady(String),
+    #[error("{0}")]
     Build(String),
     #[error("{0}")]
     Apply(String),
@@ -34,6 +44,10 @@ pub enum ReconcileError {
     Prune(String),
     #[error("{0}")]
     Health(String),
+    #[error("health check cancelled: the source has a new revision to apply")]
+    HealthCancelled,
+    #[error("reconciliation timed out after {0}")]
+    Timeout(String),
     #[error("updating the object: {0}")]
     Kube(#[from] kube::Error),
     #[error("the object has no namespace")]
@@ -46,13 +60,27 @@ impl ReconcileError {
         match self {
             ReconcileError::AccessDenied(_) => Some(reasons::ACCESS_DENIED),
             ReconcileError::Artifact(_) => Some(reasons::ARTIFACT_FAILED),
+            ReconcileError::DependencyNotReady(_) => Some(reasons::DEPENDENCY_NOT_READY),
             ReconcileError::Build(_) => Some(reasons::BUILD_FAILED),
-            ReconcileError::Apply(_) => Some(reasons::RECONCILIATION_FAILED),
+            ReconcileError::Apply(_) | ReconcileError::Timeout(_) => Some(reasons::RECONCILIATION_FAILED),
             ReconcileError::Prune(_) => Some(reasons::PRUNE_FAILED),
-            ReconcileError::Health(_) => Some(reasons::HEALTH_CHECK_FAILED),
+            ReconcileError::Health(_) | ReconcileError::HealthCancelled => Some(reasons::HEALTH_CHECK_FAILED),
             ReconcileError::Kube(_) | ReconcileError::NoNamespace => None,
         }
     }
+}
+
+/// Writes `next` when it differs from `before`.
+async fn write(
+    api: &Api<Kustomization>,
+    name: &str,
+    before: &KustomizationStatus,
+    next: &KustomizationStatus,
+) -> kube::Result<()> {
+    if next != before {
+        status::apply(api, name, next).await?;
+    }
+    Ok(())
 }
 
 /// Reconciles an object that is not being deleted.
@@ -66,15 +94,50 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
 
     if obj.spec.suspend == Some(true) {
         tracing::info!(%namespace, %name, "reconciliation is suspended for this object");
+        state
+            .recorder
+            .record(
+                obj.as_ref(),
+                Severity::Info,
+                reasons::SUSPENDED,
+                "Reconciliation is suspended for this object",
+                before.last_applied_revision.as_deref(),
+                Default::default(),
+            )
+            .await;
         return Ok(Action::await_change());
     }
-    if let Err(errors) = obj.validate() {
+    // A spec the controller refuses: Stalled until the object changes.
+    let stalled = |reason: &'static str, message: String| {
         let mut next = before.clone();
-        status::stalled(&mut next, generation, &format!("invalid spec: {errors}"));
-        next.last_handled_reconcile_at = requested_at.or(next.last_handled_reconcile_at);
-        if next != before {
-            status::apply(&api, &name, &next).await?;
+        status::stalled(&mut next, generation, reason, &message);
+        next.last_handled_reconcile_at = requested_at.clone().or(next.last_handled_reconcile_at);
+        next
+    };
+    if let Err(errors) = obj.validate() {
+        let next = stalled(reasons::INVALID_SPEC, format!("invalid spec: {errors}"));
+        write(&api, &name, &before, &next).await?;
+        return Ok(Action::await_change());
+    }
+    let health_exprs = match HealthExprs::compile(obj.spec.health_check_exprs.as_deref().unwrap_or_default()) {
+        Ok(exprs) => exprs,
+        Err(message) => {
+            write(&api, &name, &before, &stalled(reasons::INVALID_CEL_EXPRESSION, message)).await?;
+            return Ok(Action::await_change());
         }
+    };
+    if let Err(message) = dependencies::compile_ready_exprs(&obj) {
+        write(&api, &name, &before, &stalled(reasons::INVALID_CEL_EXPRESSION, message)).await?;
+        return Ok(Action::await_change());
+    }
+    if let Some(cycle) = dependencies::find_cycle(&obj, &state.store) {
+        let message = format!("dependency cycle: {cycle}");
+        tracing::warn!(%namespace, %name, %message, "Kustomization stalled");
+        write(&api, &name, &before, &stalled(reasons::DEPENDENCY_NOT_READY, message.clone())).await?;
+        state
+            .recorder
+            .record(obj.as_ref(), Severity::Error, reasons::DEPENDENCY_NOT_READY, &message, None, Default::default())
+            .await;
         return Ok(Action::await_change());
     }
     // Validated above, so these parse.
@@ -86,21 +149,31 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
     let new_request = requested_at.is_some() && requested_at != before.last_handled_reconcile_at;
     if before.observed_generation != generation || new_request {
         status::progressing(&mut working, generation, "reconciliation in progress");
-        if working != before {
-            status::apply(&api, &name, &working).await?;
-        }
+        write(&api, &name, &before, &working).await?;
     }
 
     let started = std::time::Instant::now();
     let mut next = working.clone();
     next.last_handled_reconcile_at = requested_at.or(next.last_handled_reconcile_at);
-    let result = pipeline(&obj, state, &namespace, &name, timeout, &mut next).await;
+    let mut built_digest = None;
+    let run = Run { obj: &obj, state, namespace: &namespace, name: &name, timeout, health_exprs: &health_exprs };
+    // A little past `timeout`, so that the health wait, which has its own deadline, reports first.
+    let deadline = timeout + TIMEOUT_GRACE;
+    let result = match tokio::time::timeout(deadline, run.pipeline(&mut next, &mut built_digest)).await {
+        Ok(result) => result,
+        Err(_) => Err(ReconcileError::Timeout(humantime(timeout))),
+    };
+    let record_history = |next: &mut KustomizationStatus, reason: &str| {
+        if let (Some(digest), Some(revision)) = (&built_digest, next.last_attempted_revision.clone()) {
+            let list = next.history.get_or_insert_with(Vec::new);
+            history::record(list, digest, Timestamp::now(), started.elapsed(), reason, &revision);
+        }
+    };
     match result {
         Ok(outcome) => {
             status::succeeded(&mut next, generation, &outcome.revision, outcome.checked_health);
-            if next != before {
-                status::apply(&api, &name, &next).await?;
-            }
+            record_history(&mut next, reasons::RECONCILIATION_SUCCEEDED);
+            write(&api, &name, &before, &next).await?;
             let lines: Vec<String> =
                 outcome.changes.changes().map(|e| format!("{} {}", e.subject, e.action.as_str())).collect();
             if !lines.is_empty() {
@@ -141,25 +214,51 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
             }
             Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
         }
+        Err(ReconcileError::DependencyNotReady(message)) => {
+            let wait = state.options.requeue_dependency;
+            tracing::info!(%namespace, %name, %message, "dependencies are not ready");
+            status::failed(&mut next, generation, reasons::DEPENDENCY_NOT_READY, &message);
+            write(&api, &name, &before, &next).await?;
+            if before != next {
+                let event = format!("Dependencies do not meet ready condition, retrying in {}", humantime(wait));
+                state
+                    .recorder
+                    .record(
+                        obj.as_ref(),
+                        Severity::Info,
+                        reasons::DEPENDENCY_NOT_READY,
+                        &event,
+                        next.last_attempted_revision.as_deref(),
+                        Default::default(),
+                    )
+                    .await;
+            }
+            // A dependency that becomes Ready wakes this one sooner (see `dependencies::dependents`).
+            Ok(Action::requeue(wait))
+        }
         Err(error) => {
             let Some(reason) = error.reason() else { return Err(error) };
             let message = error.to_string();
             tracing::warn!(%namespace, %name, %reason, %message, "Kustomization reconcile failed");
             status::failed(&mut next, generation, reason, &message);
-            if next != before {
-                status::apply(&api, &name, &next).await?;
-            }
+            record_history(&mut next, reason);
+            write(&api, &name, &before, &next).await?;
+            let cancelled = matches!(error, ReconcileError::HealthCancelled);
             state
                 .recorder
                 .record(
                     obj.as_ref(),
-                    Severity::Error,
+                    if cancelled { Severity::Info } else { Severity::Error },
                     reason,
                     &message,
                     next.last_attempted_revision.as_deref(),
                     Default::default(),
                 )
                 .await;
+            if cancelled {
+                // The new revision is already queued: go on with it now.
+                return Ok(Action::requeue(Duration::ZERO));
+            }
             Ok(Action::requeue(retry_interval))
         }
     }
@@ -172,98 +271,173 @@ struct Outcome {
     checked_health: bool,
 }
 
-/// The steps after validation. `next` receives what must be recorded even on failure: the
-/// attempted revision, and the inventory once objects were applied.
-async fn pipeline(
-    obj: &Kustomization,
-    state: &State,
-    namespace: &str,
-    name: &str,
+/// One reconcile's inputs.
+struct Run<'a> {
+    obj: &'a Kustomization,
+    state: &'a State,
+    namespace: &'a str,
+    name: &'a str,
     timeout: Duration,
-    next: &mut KustomizationStatus,
-) -> Result<Outcome, ReconcileError> {
-    let artifact = source::artifact_of(&state.client, obj, namespace, !state.options.no_cross_namespace_refs)
-        .await
-        .map_err(|e| match e {
-            SourceError::Kube(e) => ReconcileError::Kube(e),
-            denied @ SourceError::CrossNamespace { .. } => ReconcileError::AccessDenied(denied.to_string()),
-            other => ReconcileError::Artifact(other.to_string()),
+    health_exprs: &'a HealthExprs,
+}
+
+impl Run<'_> {
+    /// The steps after validation. `next` receives what must be recorded even on failure: the
+    /// attempted revision, and the inventory once objects were applied; `built_digest` the digest
+    /// of the set once it is built.
+    async fn pipeline(
+        &self,
+        next: &mut KustomizationStatus,
+        built_digest: &mut Option<String>,
+    ) -> Result<Outcome, ReconcileError> {
+        let started = tokio::time::Instant::now();
+        let (obj, state, namespace, name) = (self.obj, self.state, self.namespace, self.name);
+        let artifact = source::artifact_of(&state.client, obj, namespace, !state.options.no_cross_namespace_refs)
+            .await
+            .map_err(|e| match e {
+                SourceError::Kube(e) => ReconcileError::Kube(e),
+                denied @ SourceError::CrossNamespace { .. } => ReconcileError::AccessDenied(denied.to_string()),
+                other => ReconcileError::Artifact(other.to_string()),
+            })?;
+        let revision = artifact.revision.clone();
+        next.last_attempted_revision = Some(revision.clone());
+
+        dependencies::check(&state.client, obj, namespace, &revision).await.map_err(|e| match e {
+            DependencyError::NotReady(message) => ReconcileError::DependencyNotReady(message),
+            DependencyError::Kube { source, .. } => ReconcileError::Kube(source),
+            invalid @ DependencyError::InvalidExpression(_) => ReconcileError::DependencyNotReady(invalid.to_string()),
         })?;
-    let revision = artifact.revision.clone();
-    next.last_attempted_revision = Some(revision.clone());
 
-    // Fetch: download, verify against the source's digest and untar, once per digest.
-    let root = state.cache.extracted(&artifact.url, &artifact.digest).await.map_err(|e| {
-        ReconcileError::Artifact(if e.is_not_found() {
-            format!("artifact of revision {revision} not found at {}, it may be garbage collected: {e}", artifact.url)
-        } else {
-            format!("failed to fetch artifact of revision {revision}: {e}")
-        })
-    })?;
+        let variables = variables::gather(&state.client, namespace, obj.spec.post_build.as_ref())
+            .await
+            .map_err(|e| ReconcileError::Build(e.to_string()))?;
 
-    // Build, off the async runtime.
-    let spec = obj.spec.clone();
-    let mut values = tokio::task::spawn_blocking(move || build::build(&root, &spec))
-        .await
-        .map_err(|e| ReconcileError::Build(format!("the build task failed: {e}")))?
-        .map_err(|e| ReconcileError::Build(e.to_string()))?;
-    let owner = build::owner_labels(name, namespace);
-    build::add_labels(&mut values, &owner);
-    let objects = values
-        .into_iter()
-        .map(Object::new)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ReconcileError::Build(e.to_string()))?;
-
-    // Apply.
-    let options = ApplyOptions {
-        force: obj.spec.force.unwrap_or(false),
-        default_namespace: Some(namespace.to_string()),
-        wait_timeout: timeout,
-    };
-    let applied =
-        state.manager.apply_all_staged(objects, &options).await.map_err(|e| ReconcileError::Apply(e.to_string()))?;
-    let mut inventory = weir_apply::inventory_from(&applied);
-    let old = next.inventory.clone().unwrap_or_default();
-
-    // Prune what left the set; failed deletes stay in the inventory to be retried.
-    let mut changes = applied.clone();
-    let mut prune_failures = Vec::new();
-    if obj.spec.prune {
-        let stale = weir_apply::inventory_diff(&old, &inventory);
-        if !stale.is_empty() {
-            let result = state.manager.delete_all(&stale, &DeleteOptions { owner_labels: owner.clone() }).await;
-            for (meta, error) in result.failed {
-                inventory.entries.push(ResourceRef::new(
-                    &meta.namespace,
-                    &meta.name,
-                    &meta.group,
-                    &meta.kind,
-                    &meta.version,
-                ));
-                prune_failures.push(error.to_string());
+        // The same artifact, spec and variables give the same set: reuse it, and let the apply's
+        // dry-run be the drift check.
+        let inputs = BuildInputs::new(&artifact.digest, obj.meta().generation, &variables);
+        let set = match state.runs.built(namespace, name, &inputs) {
+            Some(set) => {
+                tracing::debug!(%namespace, %name, %revision, "nothing changed since the last build: reusing it");
+                set
             }
-            inventory.entries.sort();
-            changes.append(result.change_set);
+            None => {
+                let set = self.fetch_and_build(&artifact, variables).await?;
+                state.runs.remember_build(namespace, name, inputs, set.clone());
+                set
+            }
+        };
+        *built_digest = Some(set.digest.clone());
+
+        let manager = state
+            .clients
+            .manager_for(&state.client, obj, namespace)
+            .await
+            .map_err(|e| ReconcileError::Apply(e.to_string()))?;
+
+        // Apply.
+        let options = ApplyOptions {
+            force: obj.spec.force.unwrap_or(false),
+            default_namespace: Some(namespace.to_string()),
+            wait_timeout: self.timeout,
+        };
+        let applied = manager
+            .apply_all_staged(set.objects.as_ref().clone(), &options)
+            .await
+            .map_err(|e| ReconcileError::Apply(e.to_string()))?;
+        let mut inventory = weir_apply::inventory_from(&applied);
+        let old = next.inventory.clone().unwrap_or_default();
+
+        // Prune what left the set; failed deletes stay in the inventory to be retried.
+        let mut changes = applied.clone();
+        let mut prune_failures = Vec::new();
+        if obj.spec.prune {
+            let stale = weir_apply::inventory_diff(&old, &inventory);
+            if !stale.is_empty() {
+                let owner = build::owner_labels(name, namespace);
+                let result = manager.delete_all(&stale, &DeleteOptions { owner_labels: owner }).await;
+                for (meta, error) in result.failed {
+                    inventory.entries.push(ResourceRef::new(
+                        &meta.namespace,
+                        &meta.name,
+                        &meta.group,
+                        &meta.kind,
+                        &meta.version,
+                    ));
+                    prune_failures.push(error.to_string());
+                }
+                inventory.entries.sort();
+                changes.append(result.change_set);
+            }
+        }
+        next.inventory = Some(inventory);
+        if !prune_failures.is_empty() {
+            return Err(ReconcileError::Prune(format!("prune failed: {}", prune_failures.join("; "))));
+        }
+
+        // Health, for the time left; a new source revision cancels the wait.
+        let checks = health_targets(obj, namespace, &applied);
+        let checked_health = !checks.is_empty();
+        if checked_health {
+            let left = self.timeout.saturating_sub(started.elapsed()).max(Duration::from_secs(1));
+            self.wait_healthy(&manager, &checks, &revision, left).await?;
+        }
+        Ok(Outcome { revision, changes, checked_health })
+    }
+
+    async fn fetch_and_build(
+        &self,
+        artifact: &weir_api::meta::Artifact,
+        variables: BTreeMap<String, String>,
+    ) -> Result<BuiltSet, ReconcileError> {
+        let revision = &artifact.revision;
+        // Fetch: download, verify against the source's digest and untar, once per digest.
+        let root = self.state.cache.extracted(&artifact.url, &artifact.digest).await.map_err(|e| {
+            ReconcileError::Artifact(if e.is_not_found() {
+                format!(
+                    "artifact of revision {revision} not found at {}, it may be garbage collected: {e}",
+                    artifact.url
+                )
+            } else {
+                format!("failed to fetch artifact of revision {revision}: {e}")
+            })
+        })?;
+
+        // Build, off the async runtime.
+        let spec = self.obj.spec.clone();
+        let mut values = tokio::task::spawn_blocking(move || weir_kustomize::flux::build(&root, &spec, &variables))
+            .await
+            .map_err(|e| ReconcileError::Build(format!("the build task failed: {e}")))?
+            .map_err(|e| ReconcileError::Build(e.to_string()))?;
+        build::add_labels(&mut values, &build::owner_labels(self.name, self.namespace));
+        let digest = history::digest(&values);
+        let objects = values
+            .into_iter()
+            .map(Object::new)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ReconcileError::Build(e.to_string()))?;
+        Ok(BuiltSet { objects: Arc::new(objects), digest })
+    }
+
+    async fn wait_healthy(
+        &self,
+        manager: &ResourceManager,
+        checks: &[ObjMeta],
+        revision: &str,
+        timeout: Duration,
+    ) -> Result<(), ReconcileError> {
+        let guard = self.state.runs.start_wait(self.namespace, self.name, revision);
+        let wait = WaitOptions { timeout, ..WaitOptions::default() };
+        let exprs = self.health_exprs;
+        let custom = move |meta: &ObjMeta, object: &serde_json::Value| exprs.health(meta, object);
+        match manager.wait_for_with(checks, &wait, &guard.token, &custom).await {
+            Ok(()) => Ok(()),
+            Err(ApplyError::Cancelled { .. }) => Err(ReconcileError::HealthCancelled),
+            Err(e @ ApplyError::Timeout { .. }) => {
+                Err(ReconcileError::Health(format!("health check failed after {}: {e}", humantime(timeout))))
+            }
+            Err(e) => Err(ReconcileError::Health(format!("health check failed: {e}"))),
         }
     }
-    next.inventory = Some(inventory);
-    if !prune_failures.is_empty() {
-        return Err(ReconcileError::Prune(format!("prune failed: {}", prune_failures.join("; "))));
-    }
-
-    // Health.
-    let checks = health_targets(obj, namespace, &applied);
-    let checked_health = !checks.is_empty();
-    if checked_health {
-        let wait = WaitOptions { timeout, ..WaitOptions::default() };
-        state
-            .manager
-            .wait_for(&checks, &wait, &weir_runtime::CancellationToken::new())
-            .await
-            .map_err(|e| ReconcileError::Health(format!("health check failed after {}: {e}", humantime(timeout))))?;
-    }
-    Ok(Outcome { revision, changes, checked_health })
 }
 
 /// `wait: true`: every applied object; else the `healthChecks` list.
@@ -319,13 +493,26 @@ pub async fn cleanup(obj: Arc<Kustomization>, state: &State) -> Result<Action, R
     // Everything is stale, in deletion order (Namespaces and CRDs last).
     let objects = weir_apply::inventory_diff(&inventory, &ResourceInventory::default());
     let owner = build::owner_labels(&name, &namespace);
-    let result = state.manager.delete_all(&objects, &DeleteOptions { owner_labels: owner }).await;
+    state.runs.forget(&namespace, &name);
+    let manager = state
+        .clients
+        .manager_for(&state.client, &obj, &namespace)
+        .await
+        .map_err(|e| ReconcileError::Prune(format!("prune on deletion: {e}")))?;
+    let result = manager.delete_all(&objects, &DeleteOptions { owner_labels: owner }).await;
     let lines: Vec<String> =
         result.change_set.changes().map(|e| format!("{} {}", e.subject, e.action.as_str())).collect();
     if !lines.is_empty() {
         state
             .recorder
-            .record(obj.as_ref(), Severity::Info, "Pruned", &lines.join("\n"), None, Default::default())
+            .record(
+                obj.as_ref(),
+                Severity::Info,
+                "Pruned",
+                &lines.join("\n"),
+                obj.status.as_ref().and_then(|s| s.last_applied_revision.as_deref()),
+                Default::default(),
+            )
             .await;
     }
     if !result.failed.is_empty() {

@@ -3,7 +3,7 @@
 use kube::Api;
 use weir_api::kustomize::{Kustomization, SourceKind};
 use weir_api::meta::Artifact;
-use weir_api::source::{ExternalArtifact, GitRepository, OCIRepository};
+use weir_api::source::{Bucket, ExternalArtifact, GitRepository, OCIRepository};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -13,8 +13,6 @@ pub enum SourceError {
     NoArtifact { kind: &'static str, namespace: String, name: String },
     #[error("cross-namespace references are not allowed: can't access '{kind}/{namespace}/{name}'")]
     CrossNamespace { kind: &'static str, namespace: String, name: String },
-    #[error("source kind {0} is not supported yet")]
-    Unsupported(&'static str),
     #[error("getting the source: {0}")]
     Kube(#[from] kube::Error),
 }
@@ -46,7 +44,10 @@ pub async fn artifact_of(
             let api: Api<ExternalArtifact> = Api::namespaced(client.clone(), &namespace);
             api.get_opt(&name).await?.map(|s| s.status.and_then(|s| s.artifact))
         }
-        SourceKind::Bucket => return Err(SourceError::Unsupported(kind)),
+        SourceKind::Bucket => {
+            let api: Api<Bucket> = Api::namespaced(client.clone(), &namespace);
+            api.get_opt(&name).await?.map(|s| s.status.and_then(|s| s.artifact))
+        }
     };
     match artifact {
         None => Err(SourceError::NotFound { kind, namespace, name }),

@@ -44,10 +44,11 @@ pub fn failed(status: &mut KustomizationStatus, generation: Option<i64>, reason:
     mark_failed(list, generation, reason, message);
 }
 
-/// A spec the controller refuses: Stalled until the object changes.
-pub fn stalled(status: &mut KustomizationStatus, generation: Option<i64>, message: &str) {
+/// A spec the controller refuses (`InvalidSpec`, `InvalidCELExpression`, a dependency cycle):
+/// Stalled until the object changes.
+pub fn stalled(status: &mut KustomizationStatus, generation: Option<i64>, reason: &str, message: &str) {
     status.observed_generation = generation;
-    mark_stalled(status.conditions.get_or_insert_with(Vec::new), generation, reasons::INVALID_SPEC, message);
+    mark_stalled(status.conditions.get_or_insert_with(Vec::new), generation, reason, message);
 }
 
 /// Writes `status` with server-side apply, forcing ownership of the fields, as Flux does.

@@ -223,6 +223,14 @@ fn generic_health(object: &Value) -> Health {
     }
 }
 
+/// A caller's health rule for some objects (e.g. a Kustomization's `healthCheckExprs`): `None`
+/// leaves the object to the built-in rules.
+pub type HealthOverride<'a> = &'a (dyn Fn(&ObjMeta, &Value) -> Option<Health> + Send + Sync);
+
+fn no_override(_: &ObjMeta, _: &Value) -> Option<Health> {
+    None
+}
+
 impl ResourceManager {
     /// Waits until every object is healthy, polling. A failed object ends the wait with its
     /// reason; so do the timeout and the cancellation token (e.g. on a new source revision).
@@ -232,12 +240,29 @@ impl ResourceManager {
         opts: &WaitOptions,
         cancel: &CancellationToken,
     ) -> Result<(), ApplyError> {
+        self.wait_for_with(objects, opts, cancel, &no_override).await
+    }
+
+    /// [`wait_for`](Self::wait_for) where `custom` decides the health of the objects it knows.
+    pub async fn wait_for_with(
+        &self,
+        objects: &[ObjMeta],
+        opts: &WaitOptions,
+        cancel: &CancellationToken,
+        custom: HealthOverride<'_>,
+    ) -> Result<(), ApplyError> {
         let deadline = tokio::time::Instant::now() + opts.timeout;
         let mut pending: Vec<ObjMeta> = objects.to_vec();
         loop {
             let mut still = Vec::new();
             for meta in pending {
-                match self.health_of(&meta).await? {
+                let health = tokio::select! {
+                    _ = cancel.cancelled() => {
+                        return Err(ApplyError::Cancelled { pending: vec![meta.subject()] });
+                    }
+                    health = self.health_of_with(&meta, custom) => health?,
+                };
+                match health {
                     Health::Current => {}
                     Health::Failed(reason) => {
                         return Err(ApplyError::Failed { subject: meta.subject(), message: reason });
@@ -265,6 +290,11 @@ impl ResourceManager {
 
     /// The health of one object in the cluster; a missing object is in progress.
     pub async fn health_of(&self, meta: &ObjMeta) -> Result<Health, ApplyError> {
+        self.health_of_with(meta, &no_override).await
+    }
+
+    /// [`health_of`](Self::health_of) where `custom` decides first.
+    pub async fn health_of_with(&self, meta: &ObjMeta, custom: HealthOverride<'_>) -> Result<Health, ApplyError> {
         let kind = self.discovery.resolve(meta).await?;
         let api: kube::Api<kube::api::DynamicObject> = if kind.namespaced {
             kube::Api::namespaced_with(self.client.clone(), &meta.namespace, &kind.resource)
@@ -274,7 +304,10 @@ impl ResourceManager {
         let live = api.get_opt(&meta.name).await.map_err(|e| api_error(&meta.subject(), "get", e))?;
         Ok(match live {
             None => Health::InProgress("not found".into()),
-            Some(o) => object_health(&serde_json::to_value(o).unwrap_or(Value::Null)),
+            Some(o) => {
+                let object = serde_json::to_value(o).unwrap_or(Value::Null);
+                custom(meta, &object).unwrap_or_else(|| object_health(&object))
+            }
         })
     }
 }

@@ -22,7 +22,7 @@ pub use changeset::{Action, ChangeSet, ChangeSetEntry};
 pub use discovery::{DiscoveryCache, ResolvedKind};
 pub use drift::has_drifted;
 pub use error::{ApplyError, SetError};
-pub use health::{Health, WaitOptions, object_health};
+pub use health::{Health, HealthOverride, WaitOptions, object_health};
 pub use inventory::{inventory_diff, inventory_from, object_refs};
 pub use manager::{ApplyOptions, ResourceManager};
 pub use object::{ObjMeta, Object};

@@ -235,10 +235,6 @@ impl Kustomization {
         if !self.helm_charts.is_empty() || self.helm_globals.is_some() {
             return Err(refused("helmCharts", "kustomize's Helm inflation is not run; use a HelmRelease"));
         }
-        let unsupported = |field: &str| BuildError::Unsupported { path: path.to_path_buf(), field: field.into() };
-        if self.openapi.is_some() {
-            return Err(unsupported("openapi"));
-        }
         Ok(())
     }
 }

@@ -17,13 +17,22 @@
 //!   `LoadRestrictionsNone`); paths and symlinks that leave the root are refused.
 //! - `configurations` (nameReference, commonLabels, commonAnnotations, images sections) apply to
 //!   the whole build once read.
+//! - `openapi: {path: …}` replaces the built-in merge keys for the whole build, as in kustomize
+//!   (`openapi: {version: v1.21.2}`, the built-in one, is accepted; other versions are not).
+//! - Strategic merge patches read scalars as resources do (yaml.v3); JSON 6902 patches as
+//!   kustomize reads them, through yaml.v2 (`yes`/`on` are booleans there). A `List` document
+//!   in a patch stands for its items.
+//! - [`flux`] is Flux's Kustomization build on top of this renderer (the spec's overlay fields,
+//!   postBuild substitution, commonMetadata), shared by kustomize-controller and the CLI.
 //! - Refused: remote resources, plugins (`generators`, `transformers`, `validators`), `helmCharts`.
-//!   Not supported yet: `openapi`, `buildMetadata: [transformerAnnotations]`.
+//!   Not supported yet: `buildMetadata: [transformerAnnotations]`; the name references that
+//!   `crds:` definitions declare (`x-kubernetes-object-ref-*`): the files are read, not used.
 
 mod build;
 mod config;
 pub mod error;
 mod fieldspec;
+pub mod flux;
 pub mod fs;
 mod generator;
 mod hash;

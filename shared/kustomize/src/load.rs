@@ -8,7 +8,8 @@ use crate::error::BuildError;
 use crate::fs::{Fs, normalize};
 use crate::generator::{self, GenKind};
 use crate::kustomization::{self, Kind, Kustomization};
-use crate::resource::{Resource, add_unique};
+use crate::patch::CustomSchema;
+use crate::resource::{Resource, add_all_unique};
 use crate::transform::{annotations, images, labels, namespace, prefix, replicas};
 
 /// Walks kustomizations, remembering the chain being loaded to detect cycles.
@@ -19,7 +20,13 @@ pub struct Loader<'a> {
     pub config: TransformerConfig,
     /// `vars` met so far, resolved once at the end of the build.
     pub vars: Vec<crate::vars::Var>,
+    /// The schema of an `openapi: {path: …}` met so far: like kustomize's, it is global to the
+    /// build and replaces the built-in merge keys for the patches applied after it is read.
+    schema: Option<CustomSchema>,
 }
+
+/// The schema version kustomize v5.5 embeds; `openapi: {version: …}` may only name it.
+const BUILTIN_OPENAPI_VERSION: &str = "v1.21.2";
 
 /// Remote resources (git, http) are never fetched: a build reads only its source tree.
 fn refuse_remote(file: &Path, entry: &str) -> Result<(), BuildError> {
@@ -43,7 +50,7 @@ fn display(path: &Path) -> String {
 
 impl<'a> Loader<'a> {
     pub fn new(fs: &'a dyn Fs) -> Self {
-        Loader { fs, stack: Vec::new(), config: TransformerConfig::default(), vars: Vec::new() }
+        Loader { fs, stack: Vec::new(), config: TransformerConfig::default(), vars: Vec::new(), schema: None }
     }
 
     /// Reads the kustomization of `dir`, refusing a cycle back to a kustomization being loaded.
@@ -55,7 +62,34 @@ impl<'a> Loader<'a> {
         }
         let file = kustomization::find_file(self.fs, dir)?;
         let (k, kind) = kustomization::load(self.fs, &file)?;
+        if let Some(openapi) = &k.openapi {
+            self.load_openapi(dir, &file, openapi)?;
+        }
         Ok((file, k, kind))
+    }
+
+    fn load_openapi(&mut self, dir: &Path, file: &Path, openapi: &serde_json::Value) -> Result<(), BuildError> {
+        if let Some(entry) = openapi.get("path").and_then(serde_json::Value::as_str) {
+            refuse_remote(file, entry)?;
+            let path = normalize(dir, Path::new(entry))?;
+            let text =
+                String::from_utf8(self.fs.read(&path)?).map_err(|_| BuildError::invalid(&path, "not UTF-8 text"))?;
+            // Schema files are large and usually JSON: the JSON parser first.
+            let doc = match serde_json::from_str(&text) {
+                Ok(doc) => doc,
+                Err(_) => crate::yaml::parse_value(&text).map_err(|e| BuildError::invalid(&path, e))?,
+            };
+            self.schema = Some(CustomSchema::from_document(&doc).map_err(|e| BuildError::invalid(&path, e))?);
+            return Ok(());
+        }
+        match openapi.get("version").and_then(serde_json::Value::as_str) {
+            Some(BUILTIN_OPENAPI_VERSION) => Ok(()),
+            Some(other) => Err(BuildError::Unsupported {
+                path: file.to_path_buf(),
+                field: format!("openapi version {other:?} (only the built-in {BUILTIN_OPENAPI_VERSION}, or a path)"),
+            }),
+            None => Err(BuildError::invalid(file, "openapi needs a path (or the built-in version)")),
+        }
     }
 
     /// Builds the kustomization in `dir` (not a component) into its resources.
@@ -116,18 +150,14 @@ impl<'a> Loader<'a> {
         let path = normalize(dir, Path::new(entry))?;
         if self.fs.is_dir(&path) {
             let (sub, _) = self.build_dir(&path)?;
-            for r in sub {
-                add_unique(acc, r)?;
-            }
-            return Ok(());
+            return add_all_unique(acc, sub);
         }
         if !self.fs.exists(&path) {
             return Err(BuildError::invalid(file, format!("resource {entry:?}: no such file or directory")));
         }
-        for obj in self.read_documents(&path)? {
-            add_unique(acc, Resource::new(obj, path.display().to_string()))?;
-        }
-        Ok(())
+        let origin = path.display().to_string();
+        let docs = self.read_documents(&path)?;
+        add_all_unique(acc, docs.into_iter().map(|obj| Resource::new(obj, origin.clone())))
     }
 
     fn read_documents(&self, path: &Path) -> Result<Vec<serde_json::Value>, BuildError> {
@@ -164,8 +194,9 @@ impl<'a> Loader<'a> {
 
     /// The built-in transformers, in the order kustomize runs them.
     fn transform(&self, dir: &Path, file: &Path, k: &Kustomization, acc: &mut Vec<Resource>) -> Result<(), BuildError> {
-        crate::patching::strategic_merge_list(self.fs, dir, file, &k.patches_strategic_merge, acc)?;
-        crate::patching::patches(self.fs, dir, file, &k.patches, acc)?;
+        let schema = self.schema.as_ref();
+        crate::patching::strategic_merge_list(self.fs, dir, file, &k.patches_strategic_merge, schema, acc)?;
+        crate::patching::patches(self.fs, dir, file, &k.patches, schema, acc)?;
         if let Some(ns) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
             namespace::apply(acc, ns);
         }
@@ -179,7 +210,7 @@ impl<'a> Loader<'a> {
             labels::apply_label(acc, label, &extra_labels);
         }
         annotations::apply(acc, &pairs(&k.common_annotations), &specs(&self.config.common_annotations));
-        crate::patching::json6902_list(self.fs, dir, file, &k.patches_json6902, acc)?;
+        crate::patching::json6902_list(self.fs, dir, file, &k.patches_json6902, schema, acc)?;
         replicas::apply(acc, &k.replicas);
         images::apply(acc, &k.images, &specs(&self.config.images));
         crate::replacements::apply(self.fs, dir, file, &k.replacements, acc)

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::error::BuildError;
 use crate::fs::{Fs, normalize};
 use crate::kustomization::{PatchSpec, Selector};
+use crate::patch::CustomSchema;
 use crate::patch_engine as engine;
 use crate::resid::{ResId, str_at};
 use crate::resource::{Resource, metadata_mut};
@@ -36,6 +37,7 @@ pub fn strategic_merge_list(
     dir: &Path,
     file: &Path,
     entries: &[String],
+    schema: Option<&CustomSchema>,
     acc: &mut Vec<Resource>,
 ) -> Result<(), BuildError> {
     for entry in entries {
@@ -43,7 +45,7 @@ pub fn strategic_merge_list(
         match engine::parse_patch(&text).map_err(|e| patch_err(file, e))? {
             engine::Patch::StrategicMerge(docs) => {
                 for doc in docs {
-                    apply_by_id(file, &doc, Allow::default(), acc)?;
+                    apply_by_id(file, &doc, Allow::default(), schema, acc)?;
                 }
             }
             engine::Patch::Json6902(_) => {
@@ -73,7 +75,13 @@ impl Allow {
 
 /// A strategic-merge patch without a target applies to the resource its own id names (any name
 /// the resource has had).
-fn apply_by_id(file: &Path, doc: &Value, allow: Allow, acc: &mut Vec<Resource>) -> Result<(), BuildError> {
+fn apply_by_id(
+    file: &Path,
+    doc: &Value,
+    allow: Allow,
+    schema: Option<&CustomSchema>,
+    acc: &mut Vec<Resource>,
+) -> Result<(), BuildError> {
     let want = ResId::of(doc);
     let index = acc.iter().position(|r| {
         let id = r.id();
@@ -85,7 +93,7 @@ fn apply_by_id(file: &Path, doc: &Value, allow: Allow, acc: &mut Vec<Resource>) 
     let Some(index) = index else {
         return Err(patch_err(file, format!("no resource matches the patch for {want}")));
     };
-    apply_smp(file, &mut acc[index], doc, allow)?;
+    apply_smp(file, &mut acc[index], doc, allow, schema)?;
     if acc[index].obj.is_null() {
         acc.remove(index);
     }
@@ -94,12 +102,18 @@ fn apply_by_id(file: &Path, doc: &Value, allow: Allow, acc: &mut Vec<Resource>) 
 
 /// Applies one strategic-merge patch, then restores what the patch may not change (name,
 /// namespace, kind) and drops an annotations mapping the patch left empty, as kustomize does.
-fn apply_smp(file: &Path, r: &mut Resource, doc: &Value, allow: Allow) -> Result<(), BuildError> {
+fn apply_smp(
+    file: &Path,
+    r: &mut Resource,
+    doc: &Value,
+    allow: Allow,
+    schema: Option<&CustomSchema>,
+) -> Result<(), BuildError> {
     let name = r.name().to_string();
     let namespace = r.namespace().to_string();
     let kind = str_at(&r.obj, &["kind"]).to_string();
     let api_version = str_at(&r.obj, &["apiVersion"]).to_string();
-    engine::strategic_merge(&mut r.obj, doc).map_err(|e| patch_err(file, e))?;
+    engine::strategic_merge_with_schema(&mut r.obj, doc, schema).map_err(|e| patch_err(file, e))?;
     if r.obj.is_null() {
         return Ok(());
     }
@@ -132,6 +146,7 @@ pub fn patches(
     dir: &Path,
     file: &Path,
     specs: &[PatchSpec],
+    schema: Option<&CustomSchema>,
     acc: &mut Vec<Resource>,
 ) -> Result<(), BuildError> {
     for spec in specs {
@@ -145,13 +160,13 @@ pub fn patches(
         match (&spec.target, parsed) {
             (None, engine::Patch::StrategicMerge(docs)) => {
                 for doc in docs {
-                    apply_by_id(file, &doc, Allow::of(spec), acc)?;
+                    apply_by_id(file, &doc, Allow::of(spec), schema, acc)?;
                 }
             }
             (None, engine::Patch::Json6902(_)) => {
                 return Err(patch_err(file, "a JSON 6902 patch needs a target"));
             }
-            (Some(target), parsed) => apply_to_targets(file, target, &parsed, Allow::of(spec), acc)?,
+            (Some(target), parsed) => apply_to_targets(file, target, &parsed, Allow::of(spec), schema, acc)?,
         }
     }
     Ok(())
@@ -162,6 +177,7 @@ fn apply_to_targets(
     target: &Selector,
     parsed: &engine::Patch,
     allow: Allow,
+    schema: Option<&CustomSchema>,
     acc: &mut Vec<Resource>,
 ) -> Result<(), BuildError> {
     let matcher = Matcher::new(target).map_err(|e| patch_err(file, e))?;
@@ -169,7 +185,7 @@ fn apply_to_targets(
         match parsed {
             engine::Patch::StrategicMerge(docs) => {
                 for doc in docs {
-                    apply_smp(file, r, doc, allow)?;
+                    apply_smp(file, r, doc, allow, schema)?;
                     if r.obj.is_null() {
                         break;
                     }
@@ -193,6 +209,7 @@ pub fn json6902_list(
     dir: &Path,
     file: &Path,
     specs: &[PatchSpec],
+    schema: Option<&CustomSchema>,
     acc: &mut Vec<Resource>,
 ) -> Result<(), BuildError> {
     for spec in specs {
@@ -202,8 +219,8 @@ pub fn json6902_list(
             (None, Some(inline)) => inline.to_string(),
             (None, None) => return Err(patch_err(file, "a patchesJson6902 entry has neither path nor patch")),
         };
-        let ops = crate::yaml::parse_value(&text).map_err(|e| patch_err(file, e))?;
-        apply_to_targets(file, target, &engine::Patch::Json6902(ops), Allow::default(), acc)?;
+        let ops = engine::parse_json6902(&text).map_err(|e| patch_err(file, e))?;
+        apply_to_targets(file, target, &engine::Patch::Json6902(ops), Allow::default(), schema, acc)?;
     }
     Ok(())
 }

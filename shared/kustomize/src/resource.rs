@@ -135,3 +135,25 @@ pub fn add_unique(acc: &mut Vec<Resource>, r: Resource) -> Result<(), crate::err
     acc.push(r);
     Ok(())
 }
+
+/// [`add_unique`] for many resources at once: the ids already in `acc` are indexed once, so a
+/// large file or base does not cost a scan of `acc` per resource.
+pub fn add_all_unique(
+    acc: &mut Vec<Resource>,
+    resources: impl IntoIterator<Item = Resource>,
+) -> Result<(), crate::error::BuildError> {
+    let mut seen: std::collections::HashMap<ResId, usize> = acc.iter().enumerate().map(|(i, r)| (r.id(), i)).collect();
+    for r in resources {
+        let id = r.id();
+        if let Some(&existing) = seen.get(&id) {
+            return Err(crate::error::BuildError::DuplicateId {
+                id: id.to_string(),
+                first: acc[existing].origin.clone(),
+                second: r.origin.clone(),
+            });
+        }
+        seen.insert(id, acc.len());
+        acc.push(r);
+    }
+    Ok(())
+}

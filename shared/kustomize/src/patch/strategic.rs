@@ -26,7 +26,7 @@
 use serde_json::{Map, Value};
 
 use super::PatchError;
-use super::schema::{self, ListStrategy};
+use super::schema::{self, CustomSchema, ListStrategy, TypeRef};
 
 const DIRECTIVE: &str = "$patch";
 
@@ -77,7 +77,7 @@ fn shape(value: &Value) -> &'static str {
 
 /// Applies `patch` to `target`. A patch whose top level says `$patch: delete` deletes the whole
 /// resource: `target` is then set to `Value::Null`.
-pub(crate) fn apply(target: &mut Value, patch: &Value) -> Result<(), PatchError> {
+pub(crate) fn apply(target: &mut Value, patch: &Value, custom: Option<&CustomSchema>) -> Result<(), PatchError> {
     let Value::Object(patch_map) = patch else {
         return Err(PatchError::Invalid(format!("a strategic merge patch must be a mapping, not {}", shape(patch))));
     };
@@ -85,7 +85,7 @@ pub(crate) fn apply(target: &mut Value, patch: &Value) -> Result<(), PatchError>
         Value::Object(map) => {
             let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
             let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
-            schema::root_type(api_version, kind)
+            schema::root_type(api_version, kind, custom)
         }
         _ => None,
     };
@@ -112,7 +112,7 @@ pub(crate) fn apply(target: &mut Value, patch: &Value) -> Result<(), PatchError>
 fn merge_map(
     dest: Option<Map<String, Value>>,
     patch: &Map<String, Value>,
-    ty: Option<&'static str>,
+    ty: Option<TypeRef<'_>>,
     path: &str,
 ) -> Result<Option<Value>, PatchError> {
     let mut result = match directive_of(patch, path)? {
@@ -151,7 +151,7 @@ fn remove_in_place(map: &mut Map<String, Value>, key: &str) {
 fn merge_value(
     dest: Option<Value>,
     patch: &Value,
-    field: Option<schema::FieldSchema>,
+    field: Option<schema::FieldSchema<'_>>,
     path: &str,
 ) -> Result<Option<Value>, PatchError> {
     let child = field.and_then(|f| f.child);
@@ -176,7 +176,7 @@ fn merge_value(
             match strategy {
                 ListStrategy::Replace => Ok(Some(patch.clone())),
                 ListStrategy::MergePrimitive => Ok(Some(merge_primitive(dest_items, items))),
-                ListStrategy::MergeByKeys(keys) => merge_associative(dest_items, items, keys, child, path),
+                ListStrategy::MergeByKeys(keys) => merge_associative(dest_items, items, &keys.to_vec(), child, path),
             }
         }
         scalar => Ok(Some(scalar.clone())),
@@ -214,8 +214,8 @@ fn list_directive(elem: &Value) -> Option<&str> {
 fn merge_associative(
     dest: Option<Vec<Value>>,
     patch: &[Value],
-    keys: &'static [&'static str],
-    child: Option<&'static str>,
+    keys: &[&str],
+    child: Option<TypeRef<'_>>,
     path: &str,
 ) -> Result<Option<Value>, PatchError> {
     // A `- $patch: replace` (or delete) element applies to the whole list.
@@ -291,7 +291,7 @@ fn merge_multi_key(
     mut dest: Vec<Value>,
     patch: &[&Value],
     keys: &[&str],
-    child: Option<&'static str>,
+    child: Option<TypeRef<'_>>,
     path: &str,
 ) -> Result<Value, PatchError> {
     let mut new_items = Vec::new();
@@ -326,7 +326,7 @@ fn merge_multi_key(
 fn merge_element(
     dest: Option<Value>,
     patch: &Value,
-    child: Option<&'static str>,
+    child: Option<TypeRef<'_>>,
     path: &str,
 ) -> Result<Option<Value>, PatchError> {
     let merged = match (dest, patch) {
@@ -341,6 +341,10 @@ fn merge_element(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn apply(target: &mut Value, patch: &Value) -> Result<(), PatchError> {
+        super::apply(target, patch, None)
+    }
 
     fn deploy(spec: Value) -> Value {
         json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": spec})
