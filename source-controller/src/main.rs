@@ -62,7 +62,13 @@ async fn main() -> ExitCode {
             }
             None => None,
         };
-        let result = source_controller::git_repository::run(context, storage).await;
+        let result = tokio::try_join!(
+            source_controller::git_repository::run(context.clone(), storage.clone()),
+            source_controller::oci_repository::run(context.clone(), storage.clone()),
+            source_controller::helm_repository::run(context.clone(), storage.clone()),
+            source_controller::helm_chart::run(context.clone(), storage.clone()),
+        )
+        .map(|_| ());
         if let Some(task) = server {
             let _ = task.await;
         }

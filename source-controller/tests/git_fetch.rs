@@ -11,12 +11,20 @@ use std::time::Duration;
 
 use source_controller::git_repository::fetch::{FetchError, FetchRequest, Fetched, OwnedReference, fetch_blocking};
 use source_controller::git_repository::git::{Auth, GitError};
+use source_controller::git_repository::http_options::HttpOptions;
 use source_controller::git_repository::ignore::SourceIgnore;
 use source_controller::storage::{ObjectRef, Retention, Storage};
 use support::{GitHttpServer, Repo, ServerAuth};
 
 fn request(url: &str, auth: Auth, reference: OwnedReference) -> FetchRequest {
-    FetchRequest { url: url.to_string(), auth, reference, timeout: Duration::from_secs(60) }
+    FetchRequest {
+        url: url.to_string(),
+        auth,
+        http: HttpOptions::default(),
+        reference,
+        timeout: Duration::from_secs(60),
+        recurse_submodules: false,
+    }
 }
 
 fn fetch(request: &FetchRequest) -> Result<Fetched, FetchError> {

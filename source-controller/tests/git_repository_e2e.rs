@@ -33,17 +33,19 @@ struct SourceController {
     _child: Child,
     log: PathBuf,
     storage: tempfile::TempDir,
+    metrics_addr: SocketAddr,
 }
 
 impl SourceController {
     fn start(env: &TestEnv, namespace: &str) -> SourceController {
         let storage = tempfile::tempdir().unwrap();
         let storage_addr = free_addr();
+        let metrics_addr = free_addr();
         let log = std::env::temp_dir().join(format!("weir-source-controller-{namespace}.log"));
         let child = Command::new(env!("CARGO_BIN_EXE_source-controller"))
             .arg(format!("--kubeconfig={}", env.kubeconfig_path().display()))
             .arg(format!("--health-addr={}", free_addr()))
-            .arg(format!("--metrics-addr={}", free_addr()))
+            .arg(format!("--metrics-addr={metrics_addr}"))
             .arg(format!("--storage-path={}", storage.path().display()))
             .arg(format!("--storage-addr={storage_addr}"))
             .arg(format!("--storage-adv-addr={storage_addr}"))
@@ -59,11 +61,22 @@ impl SourceController {
             .kill_on_drop(true)
             .spawn()
             .unwrap();
-        SourceController { _child: child, log, storage }
+        SourceController { _child: child, log, storage, metrics_addr }
     }
 
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The Prometheus text of `/metrics`.
+    async fn metrics(&self) -> Option<String> {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut stream = tokio::net::TcpStream::connect(self.metrics_addr).await.ok()?;
+        let request = format!("GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.metrics_addr);
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.ok()?;
+        Some(response)
     }
 }
 
@@ -327,5 +340,129 @@ async fn git_repositories_become_artifacts() {
         (api.get_opt("tag").await.ok()?.is_none() && !dir.exists()).then_some(())
     })
     .await;
+    drop(controller);
+}
+
+#[tokio::test]
+async fn includes_are_copied_in_and_followed() {
+    let env = TestEnv::shared().await;
+    let namespace = env.namespace("gitrepo-include").await;
+    let client = env.client();
+
+    let app = Repo::new("app");
+    app.commit(&[("deploy/app.yaml", "app: 1\n")], "app");
+    app.push("main");
+    let lib = Repo::new("lib");
+    lib.commit(&[("manifests/lib.yaml", "lib: 1\n"), ("README.md", "not copied\n")], "lib");
+    lib.push("main");
+    let app_server = GitHttpServer::start(&app.root, ServerAuth::None);
+    let lib_server = GitHttpServer::start(&lib.root, ServerAuth::None);
+    let controller = SourceController::start(env, &namespace);
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &namespace);
+    let main = GitRepositoryRef { branch: Some("main".into()), ..Default::default() };
+
+    // The includer first: its include does not exist yet.
+    let mut includer = git_repository("app", &app_server.url("app"), main.clone());
+    includer.spec.secret_ref = None;
+    includer.spec.include = Some(vec![weir_api::source::git_repository::GitRepositoryInclude {
+        repository: LocalObjectReference { name: "lib".into() },
+        from_path: Some("manifests".into()),
+        to_path: Some("vendor/lib".into()),
+    }]);
+    api.create(&PostParams::default(), &includer).await.unwrap();
+    let message = eventually(&controller, "the missing include is reported", || async {
+        let obj = api.get("app").await.ok()?;
+        let list = obj.status?.conditions?;
+        let unavailable = conditions::find(&list, types::INCLUDE_UNAVAILABLE)?;
+        (unavailable.reason == "NotFound").then(|| unavailable.message.clone())
+    })
+    .await;
+    assert!(message.contains("'lib'"), "{message}");
+
+    let mut included = git_repository("lib", &lib_server.url("lib"), main);
+    included.spec.secret_ref = None;
+    api.create(&PostParams::default(), &included).await.unwrap();
+    let lib_obj = wait_ready(&controller, &api, "lib").await;
+    let obj = wait_ready(&controller, &api, "app").await;
+    let status = obj.status.as_ref().unwrap();
+    let lib_artifact = lib_obj.status.as_ref().unwrap().artifact.clone().unwrap();
+    assert_eq!(status.included_artifacts.as_deref(), Some(std::slice::from_ref(&lib_artifact)));
+    assert_eq!(status.observed_include, obj.spec.include);
+    assert!(conditions::find(status.conditions.as_deref().unwrap(), types::INCLUDE_UNAVAILABLE).is_none());
+    let dir = download(&obj).await;
+    assert_eq!(read(dir.path(), "deploy/app.yaml"), "app: 1\n");
+    assert_eq!(read(dir.path(), "vendor/lib/lib.yaml"), "lib: 1\n");
+    assert!(!dir.path().join("vendor/lib/README.md").exists(), "only fromPath is copied");
+
+    // A new artifact of the included repository wakes the includer, which rebuilds.
+    let lib_next = lib.commit(&[("manifests/lib.yaml", "lib: 2\n")], "lib 2");
+    lib.push("main");
+    request_reconcile(&api, "lib", "lib-next").await;
+    let obj = eventually(&controller, "the includer follows the included repository", || async {
+        let obj = api.get("app").await.ok()?;
+        let included = obj.status.as_ref()?.included_artifacts.clone()?;
+        (included.first()?.revision == format!("main@sha1:{lib_next}")).then_some(obj)
+    })
+    .await;
+    assert_eq!(read(download(&obj).await.path(), "vendor/lib/lib.yaml"), "lib: 2\n");
+
+    // Flux's reconcile duration metric, per object.
+    let series =
+        format!(r#"gotk_reconcile_duration_seconds_count{{kind="GitRepository",name="app",namespace="{namespace}"}}"#);
+    eventually(&controller, "the reconcile duration is exported", || async {
+        controller.metrics().await.filter(|text| text.contains(&series)).map(|_| ())
+    })
+    .await;
+    drop(controller);
+}
+
+#[tokio::test]
+async fn ssh_credentials_come_from_the_secret() {
+    let env = TestEnv::shared().await;
+    let namespace = env.namespace("gitrepo-ssh").await;
+    let client = env.client();
+    let server = support::SshServer::start();
+    let repo = Repo::new("over-ssh");
+    let commit = repo.commit(&[("deploy/app.yaml", "ssh: true\n")], "first");
+    repo.push("main");
+
+    let secret_with = |known_hosts: String| {
+        let data: BTreeMap<String, ByteString> = [
+            ("identity".to_string(), ByteString(server.client_key())),
+            ("known_hosts".to_string(), ByteString(known_hosts.into_bytes())),
+        ]
+        .into();
+        Secret {
+            metadata: ObjectMeta { name: Some("git-auth".into()), ..Default::default() },
+            data: Some(data),
+            ..Default::default()
+        }
+    };
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
+    secrets.create(&PostParams::default(), &secret_with(server.known_hosts())).await.unwrap();
+    let controller = SourceController::start(env, &namespace);
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &namespace);
+    let main = GitRepositoryRef { branch: Some("main".into()), ..Default::default() };
+    api.create(&PostParams::default(), &git_repository("ssh", &server.url(&repo.bare), main)).await.unwrap();
+    let obj = wait_ready(&controller, &api, "ssh").await;
+    assert_eq!(obj.status.as_ref().unwrap().artifact.as_ref().unwrap().revision, format!("main@sha1:{commit}"));
+    assert_eq!(read(download(&obj).await.path(), "deploy/app.yaml"), "ssh: true\n");
+
+    // Another host key in known_hosts: refused, the artifact kept.
+    let other = tempfile::tempdir().unwrap();
+    let impostor = std::fs::read_to_string(support::keygen(other.path(), "impostor").with_extension("pub")).unwrap();
+    let wrong = format!("[127.0.0.1]:{} {}", server.port, impostor.trim());
+    secrets.replace("git-auth", &PostParams::default(), &secret_with(wrong)).await.unwrap();
+    request_reconcile(&api, "ssh", "wrong-host-key").await;
+    let message = eventually(&controller, "the wrong host key is refused", || async {
+        let obj = api.get("ssh").await.ok()?;
+        let (is_true, _, message) = ready(&obj)?;
+        let handled = obj.status.as_ref()?.last_handled_reconcile_at.as_deref() == Some("wrong-host-key");
+        (!is_true && handled).then_some(message)
+    })
+    .await;
+    assert!(message.contains("host key") && message.contains("known_hosts"), "{message}");
+    let obj = api.get("ssh").await.unwrap();
+    assert_eq!(obj.status.unwrap().artifact.unwrap().revision, format!("main@sha1:{commit}"), "the artifact stays");
     drop(controller);
 }

@@ -10,7 +10,9 @@ use std::time::Duration;
 use weir_api::source::git_repository::GitReference;
 
 use super::git::{self, Auth, GitError};
+use super::http_options::HttpOptions;
 use super::reference::{self, ReferenceError, Target};
+use super::submodules;
 
 /// Why fetching failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,13 +38,16 @@ pub enum Fetched {
     CheckedOut { revision: String, commit: String, dir: PathBuf, temp: tempfile::TempDir },
 }
 
-/// One fetch: the remote, credentials, the reference and the limit.
+/// One fetch: the remote, credentials, TLS and proxy settings, the reference and the limit.
 #[derive(Debug, Clone)]
 pub struct FetchRequest {
     pub url: String,
     pub auth: Auth,
+    pub http: HttpOptions,
     pub reference: OwnedReference,
     pub timeout: Duration,
+    /// Also check out the submodules (`spec.recurseSubmodules`).
+    pub recurse_submodules: bool,
 }
 
 /// [`GitReference`] without the borrow, to move into the blocking task.
@@ -115,7 +120,10 @@ pub fn fetch_blocking(
     }
     let temp = tempdir()?;
     let dir = temp.path().join("checkout");
-    let commit = git::checkout(&request.url, &request.auth, request.timeout, &target, &dir, interrupt)?;
+    let commit = git::checkout(&request.url, &request.auth, &request.http, request.timeout, &target, &dir, interrupt)?;
+    if request.recurse_submodules {
+        submodules::checkout(&request.url, &request.auth, &request.http, request.timeout, &dir, interrupt)?;
+    }
     Ok(Fetched::CheckedOut { revision: target.revision(&commit), commit, dir, temp })
 }
 
@@ -128,6 +136,7 @@ fn resolve_remote(request: &FetchRequest, reference: &GitReference<'_>) -> Resul
     let refs = git::ls_remote(
         &request.url,
         &request.auth,
+        &request.http,
         request.timeout,
         &reference::ls_patterns(reference),
         scratch.path(),

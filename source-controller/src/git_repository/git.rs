@@ -12,7 +12,9 @@ use gix::protocol::handshake::Ref;
 use gix::protocol::transport::client::blocking_io::{Transport, http};
 use gix::remote::Direction;
 
+use super::http_options::HttpOptions;
 use super::reference::{RemoteRef, Target};
+use super::ssh::{self, SshAuth, SshError, SshSession};
 
 /// Credentials from the GitRepository's `secretRef`. Never printed.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub enum Auth {
         password: String,
     },
     Bearer(String),
+    /// A private key and the server's host keys, for `ssh://` and scp-like URLs.
+    Ssh(SshAuth),
 }
 
 impl std::fmt::Debug for Auth {
@@ -32,6 +36,7 @@ impl std::fmt::Debug for Auth {
             Auth::None => "None",
             Auth::Basic { .. } => "Basic(<redacted>)",
             Auth::Bearer(_) => "Bearer(<redacted>)",
+            Auth::Ssh(_) => "Ssh(<redacted>)",
         })
     }
 }
@@ -43,12 +48,31 @@ pub enum GitError {
     Authentication { url: String, message: String },
     #[error("{action} {url}: {message}")]
     Operation { action: String, url: String, message: String },
+    #[error("the SSH host key of {url} is not trusted: {message} (check 'known_hosts' in the secretRef)")]
+    HostKey { url: String, message: String },
+    #[error("{url}: {source}")]
+    Ssh { url: String, source: SshError },
 }
 
 impl GitError {
     fn from_gix(action: &'static str, url: &str, error: &gix::Error) -> GitError {
+        Self::from_gix_with_ssh(action, url, error, None)
+    }
+
+    /// As [`GitError::from_gix`], with what `ssh` printed, which says more than the protocol error.
+    fn from_gix_with_ssh(action: &'static str, url: &str, error: &gix::Error, ssh: Option<&SshSession>) -> GitError {
         let url = redact_url(url);
+        let ssh_messages = ssh.map(SshSession::messages).unwrap_or_default();
+        if ssh::is_host_key_failure(&ssh_messages) {
+            return GitError::HostKey { url, message: ssh_messages };
+        }
+        if ssh::is_auth_failure(&ssh_messages) {
+            return GitError::Authentication { url, message: ssh_messages };
+        }
         let mut parts: Vec<String> = Vec::new();
+        if !ssh_messages.is_empty() {
+            parts.push(format!("ssh: {ssh_messages}"));
+        }
         for cause in error.iter_errors() {
             let text = cause.to_string();
             if !parts.iter().any(|p| p.contains(&text)) {
@@ -70,6 +94,25 @@ impl GitError {
     }
 }
 
+/// Whether gix reaches `url` through `ssh` (`ssh://` or scp-like `user@host:path`).
+pub fn is_ssh_url(url: &str) -> bool {
+    gix::url::parse(url.as_bytes().as_bstr()).is_ok_and(|u| u.scheme == gix::url::Scheme::Ssh)
+}
+
+/// The SSH session of an operation on `url`: required for SSH URLs, so that host keys are always
+/// checked against the Secret's `known_hosts`; none for other URLs.
+fn ssh_session(url: &str, auth: &Auth) -> Result<Option<SshSession>, GitError> {
+    if !is_ssh_url(url) {
+        return Ok(None);
+    }
+    let session = match auth {
+        Auth::Ssh(ssh) => SshSession::prepare(ssh),
+        // Never fall back to ssh's own configuration and trust.
+        _ => Err(SshError::MissingKnownHosts),
+    };
+    session.map(Some).map_err(|source| GitError::Ssh { url: redact_url(url), source })
+}
+
 /// The URL without user information, for messages.
 pub fn redact_url(url: &str) -> String {
     match url.split_once("://") {
@@ -89,7 +132,13 @@ type Connection<'a, 'b, 'c> = gix::remote::Connection<'a, 'b, 'c, Box<dyn Transp
 /// Prepares a connection: credentials (basic auth through the credentials callback, asked only
 /// when the server requires it; a bearer token as an `Authorization` header) and, over HTTP, a
 /// limit on every request so that a server that stops answering frees the blocking thread.
-fn configure(connection: &mut Connection<'_, '_, '_>, url: &str, auth: &Auth, timeout: Duration) -> gix::Result<()> {
+fn configure(
+    connection: &mut Connection<'_, '_, '_>,
+    url: &str,
+    auth: &Auth,
+    http: &HttpOptions,
+    timeout: Duration,
+) -> gix::Result<()> {
     match auth {
         Auth::Basic { username, password } => {
             let (username, password) = (username.clone(), password.clone());
@@ -106,7 +155,7 @@ fn configure(connection: &mut Connection<'_, '_, '_>, url: &str, auth: &Auth, ti
             });
         }
         // Never fall back to git's credential helpers or a prompt.
-        Auth::None | Auth::Bearer(_) => {
+        Auth::None | Auth::Bearer(_) | Auth::Ssh(_) => {
             connection.set_credentials(|_| Ok(None));
         }
     }
@@ -117,8 +166,9 @@ fn configure(connection: &mut Connection<'_, '_, '_>, url: &str, auth: &Auth, ti
         if let Auth::Bearer(token) = auth {
             http_options.extra_headers.push(format!("Authorization: Bearer {token}"));
         }
+        let http = http.clone();
         let backend = http::reqwest::Options {
-            configure_client: Some(Box::new(move |builder| Ok(builder.timeout(timeout)))),
+            configure_client: Some(Box::new(move |builder| Ok(http.apply(builder.timeout(timeout))))),
             configure_request: None,
         };
         http_options.backend = Some(Arc::new(Mutex::new(backend)));
@@ -133,16 +183,26 @@ fn configure(connection: &mut Connection<'_, '_, '_>, url: &str, auth: &Auth, ti
 pub fn ls_remote(
     url: &str,
     auth: &Auth,
+    http: &HttpOptions,
     timeout: Duration,
     patterns: &[String],
     scratch: &Path,
 ) -> Result<Vec<RemoteRef>, GitError> {
-    let fail = |e: gix::Error| GitError::from_gix("listing the refs of", url, &e);
-    let repo = gix::init_bare(scratch).map_err(|e| GitError::Operation {
+    let session = ssh_session(url, auth)?;
+    let fail = |e: gix::Error| GitError::from_gix_with_ssh("listing the refs of", url, &e, session.as_ref());
+    let prepare_error = |message: String| GitError::Operation {
         action: "preparing to list the refs of".to_string(),
         url: redact_url(url),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let mut repo = gix::init_bare(scratch).map_err(|e| prepare_error(e.to_string()))?;
+    if let Some(session) = &session {
+        let mut config = repo.config_snapshot_mut();
+        config
+            .append_config(session.config_overrides(), gix::config::Source::Api)
+            .map_err(|e| prepare_error(e.to_string()))?;
+        config.commit().map_err(|e| prepare_error(e.to_string()))?;
+    }
     let remote = repo.remote_at(url).map_err(fail)?;
     // A wildcard refspec needs a destination: map the refs onto themselves (nothing is written).
     let specs: Vec<String> =
@@ -152,7 +212,7 @@ pub fn ls_remote(
         .map_err(fail)?
         .with_fetch_tags(gix::remote::fetch::Tags::None);
     let mut connection = remote.connect(Direction::Fetch).map_err(fail)?;
-    configure(&mut connection, url, auth, timeout).map_err(fail)?;
+    configure(&mut connection, url, auth, http, timeout).map_err(fail)?;
     let (ref_map, _) = connection.ref_map(gix::progress::Discard, Default::default()).map_err(fail)?;
     let refs = ref_map
         .remote_refs
@@ -181,13 +241,16 @@ fn matches_pattern(pattern: &str, name: &str) -> bool {
 pub fn checkout(
     url: &str,
     auth: &Auth,
+    http: &HttpOptions,
     timeout: Duration,
     target: &Target,
     dir: &Path,
     interrupt: &AtomicBool,
 ) -> Result<String, GitError> {
-    let fail = |e: gix::Error| GitError::from_gix("fetching", url, &e);
-    let auth = auth.clone();
+    let session = ssh_session(url, auth)?;
+    let fail = |e: gix::Error| GitError::from_gix_with_ssh("fetching", url, &e, session.as_ref());
+    let overrides = session.as_ref().map(SshSession::config_overrides).unwrap_or_default();
+    let (auth, http) = (auth.clone(), http.clone());
     let connection_url = url.to_string();
     let depth = std::num::NonZeroU32::MIN;
     let mut prepare = gix::prepare_clone(url, dir)
@@ -195,8 +258,9 @@ pub fn checkout(
         .with_shallow(gix::remote::fetch::Shallow::DepthAtRemote(depth))
         .with_revision(Some(target.fetch.as_str()))
         .map_err(fail)?
+        .with_in_memory_config_overrides(overrides)
         .configure_remote(|remote| Ok(remote.with_fetch_tags(gix::remote::fetch::Tags::None)))
-        .configure_connection(move |connection| configure(connection, &connection_url, &auth, timeout));
+        .configure_connection(move |connection| configure(connection, &connection_url, &auth, &http, timeout));
     let (mut checkout, _) = prepare.fetch_then_checkout(gix::progress::Discard, interrupt).map_err(|e| {
         match fail(e) {
             // Say which commit could not be fetched (it may not exist on the remote).

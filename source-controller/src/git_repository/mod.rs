@@ -4,15 +4,22 @@
 //! - `reference`: which ref to follow and Flux's revision strings (pure);
 //! - `ignore`: what stays out of the artifact (pure, plus reading `.sourceignore` files);
 //! - `git`: listing refs and checking out with gitoxide (blocking);
+//! - `include`: other GitRepositories' artifacts copied in; `submodules`: `recurseSubmodules`; `sparse`: `sparseCheckout` as an archive filter;
+//! - `ssh`: the `ssh` command and key files of one SSH operation; `http_options`: TLS and proxy;
 //! - `fetch`: the Git steps off the async runtime within `spec.timeout`;
 //! - `reconcile`: the pipeline; `status`: conditions and the status patch.
 
 pub mod fetch;
 pub mod git;
+pub mod http_options;
 pub mod ignore;
+pub mod include;
 mod reconcile;
 pub mod reference;
+pub mod sparse;
+pub mod ssh;
 mod status;
+pub mod submodules;
 
 use std::sync::Arc;
 
@@ -24,6 +31,7 @@ use kube::runtime::finalizer::{self, Event as Finalizer};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use weir_api::annotations::FINALIZER;
 use weir_api::source::GitRepository;
+use weir_runtime::metrics::ReconcileResult;
 
 use crate::storage::Storage;
 pub use reconcile::{KIND, ReconcileError};
@@ -34,6 +42,7 @@ pub struct State {
     pub storage: Storage,
     recorder: weir_runtime::events::EventRecorder,
     backoff: weir_runtime::requeue::Backoff,
+    metrics: Arc<weir_runtime::Metrics>,
 }
 
 /// Runs the GitRepository controller until `context.shutdown`.
@@ -48,6 +57,7 @@ pub async fn run(context: weir_runtime::Context, storage: Storage) -> anyhow::Re
         storage,
         recorder: weir_runtime::events::EventRecorder::new(client, context.name, &context.events_addr),
         backoff: weir_runtime::requeue::Backoff::default(),
+        metrics: context.metrics.clone(),
     });
     let (reader, writer) = reflector::store();
     let trigger = reflector(writer, watcher(api.clone(), watcher::Config::default().any_semantic()))
@@ -56,7 +66,12 @@ pub async fn run(context: weir_runtime::Context, storage: Storage) -> anyhow::Re
         .predicate_filter(|o: &GitRepository| weir_runtime::requeue::trigger_hash(o, FINALIZER), Default::default());
     let shutdown = context.shutdown.clone();
     tracing::info!(namespace = ?context.watch_namespace, concurrency = context.concurrency, "starting the GitRepository controller");
+    let store = reader.clone();
     Controller::for_stream(trigger, reader)
+        // A new artifact of an included GitRepository wakes the ones that include it.
+        .watches(api.clone(), watcher::Config::default().any_semantic(), move |changed: GitRepository| {
+            includers(&store.state(), &changed)
+        })
         .with_config(controller::Config::default().concurrency(context.concurrency))
         .graceful_shutdown_on(async move { shutdown.cancelled().await })
         .run(reconcile, error_policy, state)
@@ -69,16 +84,35 @@ pub async fn run(context: weir_runtime::Context, storage: Storage) -> anyhow::Re
     Ok(())
 }
 
+/// The GitRepositories that include `changed` (same namespace).
+fn includers(all: &[Arc<GitRepository>], changed: &GitRepository) -> Vec<reflector::ObjectRef<GitRepository>> {
+    let namespace = changed.namespace();
+    let name = changed.name_any();
+    all.iter()
+        .filter(|o| o.namespace() == namespace)
+        .filter(|o| o.spec.include.iter().flatten().any(|i| i.repository.name == name))
+        .map(|o| reflector::ObjectRef::from_obj(o.as_ref()))
+        .collect()
+}
+
 async fn reconcile(obj: Arc<GitRepository>, state: Arc<State>) -> Result<Action, finalizer::Error<ReconcileError>> {
     let namespace = obj.namespace().unwrap_or_default();
     let api: Api<GitRepository> = Api::namespaced(state.client.clone(), &namespace);
-    finalizer::finalizer(&api, FINALIZER, obj, |event| async {
+    let name = obj.name_any();
+    let started = std::time::Instant::now();
+    let result = finalizer::finalizer(&api, FINALIZER, obj, |event| async {
         match event {
             Finalizer::Apply(obj) => reconcile::apply(obj, &state).await,
             Finalizer::Cleanup(obj) => reconcile::cleanup(obj, &state).await,
         }
     })
-    .await
+    .await;
+    let outcome = match &result {
+        Ok(_) => ReconcileResult::success,
+        Err(_) => ReconcileResult::error,
+    };
+    state.metrics.observe_reconcile(KIND, &namespace, &name, started.elapsed(), outcome);
+    result
 }
 
 fn error_policy(obj: Arc<GitRepository>, error: &finalizer::Error<ReconcileError>, state: Arc<State>) -> Action {

@@ -11,13 +11,18 @@ use kube::{Resource, ResourceExt};
 use weir_api::Validate;
 use weir_api::annotations::RECONCILE_REQUESTED_AT;
 use weir_api::conditions::{reasons, types};
+use weir_api::source::git_repository::GitRepositoryInclude;
 use weir_api::source::{GitRepository, GitRepositoryStatus};
 use weir_runtime::events::Severity;
 
 use super::State;
 use super::fetch::{self, FetchError, FetchRequest, Fetched};
-use super::git::{Auth, GitError};
+use super::git::{self, Auth, GitError};
+use super::http_options::HttpOptions;
 use super::ignore::{IgnoreError, SourceIgnore};
+use super::include::{self, IncludeError};
+use super::sparse::{SparseDirs, SparseError, SparseFilter};
+use super::ssh::SshAuth;
 use super::status;
 use crate::storage::{ObjectRef, StorageError};
 
@@ -33,6 +38,10 @@ pub enum ReconcileError {
     Fetch(#[from] FetchError),
     #[error("failed to load the ignore patterns: {0}")]
     Ignore(#[from] IgnoreError),
+    #[error(transparent)]
+    Sparse(#[from] SparseError),
+    #[error(transparent)]
+    Include(#[from] IncludeError),
     #[error("unable to archive artifact to storage: {0}")]
     Storage(#[from] StorageError),
     #[error("the storage task failed: {0}")]
@@ -48,10 +57,13 @@ impl ReconcileError {
     fn condition(&self) -> Option<(&'static str, &'static str)> {
         match self {
             ReconcileError::Secret(_) => Some((types::FETCH_FAILED, reasons::AUTHENTICATION_FAILED)),
-            ReconcileError::Fetch(FetchError::Git(GitError::Authentication { .. })) => {
+            ReconcileError::Fetch(FetchError::Git(GitError::Authentication { .. } | GitError::Ssh { .. })) => {
                 Some((types::FETCH_FAILED, reasons::AUTHENTICATION_FAILED))
             }
-            ReconcileError::Fetch(_) => Some((types::FETCH_FAILED, reasons::GIT_OPERATION_FAILED)),
+            ReconcileError::Include(error) => Some((types::INCLUDE_UNAVAILABLE, error.reason)),
+            ReconcileError::Fetch(_) | ReconcileError::Sparse(_) => {
+                Some((types::FETCH_FAILED, reasons::GIT_OPERATION_FAILED))
+            }
             ReconcileError::Ignore(_) | ReconcileError::Storage(_) | ReconcileError::Task(_) => {
                 Some((types::STORAGE_OPERATION_FAILED, reasons::STORAGE_OPERATION_FAILED))
             }
@@ -90,6 +102,9 @@ pub async fn apply(obj: Arc<GitRepository>, state: &State) -> Result<Action, Rec
     let new_request = requested_at.is_some() && requested_at != before.last_handled_reconcile_at;
     if before.observed_generation != generation || new_request {
         status::progressing(&mut working, generation, "reconciliation in progress");
+        if working.artifact.is_some() && !status::Observed::of(&obj.spec).matches(&working) {
+            status::outdated(&mut working, generation);
+        }
         if working != before {
             status::apply(&api, &name, &working).await?;
         }
@@ -102,7 +117,9 @@ pub async fn apply(obj: Arc<GitRepository>, state: &State) -> Result<Action, Rec
         Ok(outcome) => {
             let revision = outcome.revision.clone();
             let new = outcome.artifact.is_some();
-            status::succeeded(&mut next, generation, outcome.artifact, obj.spec.ignore.clone(), &revision);
+            let observed = status::Observed::of(&obj.spec);
+            status::succeeded(&mut next, generation, outcome.artifact, observed, &revision);
+            next.included_artifacts = (!outcome.included.is_empty()).then_some(outcome.included);
             if next != before {
                 status::apply(&api, &name, &next).await?;
             }
@@ -142,6 +159,8 @@ pub async fn apply(obj: Arc<GitRepository>, state: &State) -> Result<Action, Rec
 struct Produced {
     revision: String,
     artifact: Option<weir_api::meta::Artifact>,
+    /// The artifacts of `spec.include`, in its order.
+    included: Vec<weir_api::meta::Artifact>,
 }
 
 async fn produce(
@@ -152,14 +171,30 @@ async fn produce(
     timeout: Duration,
     current: &GitRepositoryStatus,
 ) -> Result<Produced, ReconcileError> {
-    let auth = credentials(obj, state, namespace).await?;
-    let request = FetchRequest { url: obj.spec.url.clone(), auth, reference: obj.spec.reference().into(), timeout };
+    let (auth, http) = credentials(obj, state, namespace).await?;
+    let includes = obj.spec.include.clone().unwrap_or_default();
+    let included = included_artifacts(state, namespace, &includes).await?;
+    // The included directories stay in a sparse artifact, as Flux copies them after the checkout.
+    let mut sparse_dirs = obj.spec.sparse_checkout.clone().unwrap_or_default();
+    if !sparse_dirs.is_empty() {
+        sparse_dirs.extend(includes.iter().map(|i| i.to_path().to_string()));
+    }
+    let sparse = SparseDirs::new(&sparse_dirs)?;
+    let request = FetchRequest {
+        url: obj.spec.url.clone(),
+        auth,
+        http,
+        reference: obj.spec.reference().into(),
+        timeout,
+        recurse_submodules: obj.spec.recurse_submodules == Some(true),
+    };
 
-    // The cheap check: the same revision and ignore rules, and the file still in storage.
+    // The cheap check: the same revision and content rules, and the file still in storage.
     let stored = current.artifact.clone().filter(|a| state.storage.artifact_exists(a));
-    let same_ignore = current.observed_ignore == obj.spec.ignore;
+    let same_rules = status::Observed::of(&obj.spec).matches(current)
+        && include::same_artifacts(current.included_artifacts.as_deref(), &included);
     let stored_revision = stored.as_ref().map(|a| a.revision.clone());
-    let unchanged = move |revision: &str| same_ignore && stored_revision.as_deref() == Some(revision);
+    let unchanged = move |revision: &str| same_rules && stored_revision.as_deref() == Some(revision);
 
     match fetch::fetch(request, unchanged).await? {
         Fetched::Unchanged { revision } => {
@@ -171,16 +206,22 @@ async fn produce(
                     tracing::warn!(%namespace, %name, %error, "garbage collection of old artifacts failed");
                 }
             }
-            Ok(Produced { revision, artifact: None })
+            Ok(Produced { revision, artifact: None, included })
         }
         Fetched::CheckedOut { revision, commit, dir, temp } => {
             let storage = state.storage.clone();
             let ignore = obj.spec.ignore.clone();
             let (namespace, name) = (namespace.to_string(), name.to_string());
             let rev = revision.clone();
+            let to_copy = included.clone();
             let artifact = tokio::task::spawn_blocking(move || -> Result<_, ReconcileError> {
                 let _checkout = temp; // removed once archived
-                let filter = SourceIgnore::load(&dir, ignore.as_deref())?;
+                include::copy_into(&dir, &includes, &to_copy, &storage)?;
+                let ignore = SourceIgnore::load(&dir, ignore.as_deref())?;
+                if let Some(sparse) = &sparse {
+                    sparse.check_exist(&dir, &rev)?;
+                }
+                let filter = SparseFilter { inner: &ignore, sparse: sparse.as_ref() };
                 let object = ObjectRef::new(KIND, &namespace, &name);
                 let artifact = storage.archive_dir(object, &format!("{commit}.tar.gz"), &rev, &dir, &filter)?;
                 if let Err(error) = storage.garbage_collect(&artifact) {
@@ -190,34 +231,93 @@ async fn produce(
             })
             .await
             .map_err(|e| ReconcileError::Task(e.to_string()))??;
-            Ok(Produced { revision, artifact: Some(artifact) })
+            Ok(Produced { revision, artifact: Some(artifact), included })
         }
     }
 }
 
-/// The credentials of `spec.secretRef`: `username`/`password` for basic auth, else `bearerToken`.
-async fn credentials(obj: &GitRepository, state: &State, namespace: &str) -> Result<Auth, ReconcileError> {
-    let Some(reference) = &obj.spec.secret_ref else { return Ok(Auth::None) };
-    let secrets: Api<Secret> = Api::namespaced(state.client.clone(), namespace);
-    let secret = secrets.get(&reference.name).await.map_err(|e| {
-        ReconcileError::Secret(format!(
-            "failed to get secret '{namespace}/{}': {}",
-            reference.name,
-            short_kube_error(&e)
-        ))
-    })?;
-    let data = secret.data.unwrap_or_default();
-    let text = |key: &str| data.get(key).map(|v| String::from_utf8_lossy(&v.0).into_owned());
-    match (text("username"), text("password"), text("bearerToken")) {
-        (Some(username), Some(password), _) => Ok(Auth::Basic { username, password }),
-        (_, _, Some(token)) => Ok(Auth::Bearer(token)),
-        (Some(_), None, None) | (None, Some(_), None) => Err(ReconcileError::Secret(format!(
-            "invalid secret '{namespace}/{}': basic auth needs both 'username' and 'password'",
-            reference.name
-        ))),
-        // SSH keys and TLS certificates are not supported yet: no HTTP credentials then.
-        (None, None, None) => Ok(Auth::None),
+/// The stored artifacts of the included GitRepositories (same namespace), in order.
+async fn included_artifacts(
+    state: &State,
+    namespace: &str,
+    includes: &[GitRepositoryInclude],
+) -> Result<Vec<weir_api::meta::Artifact>, ReconcileError> {
+    if includes.is_empty() {
+        return Ok(Vec::new());
     }
+    let api: Api<GitRepository> = Api::namespaced(state.client.clone(), namespace);
+    let mut found = Vec::with_capacity(includes.len());
+    for include in includes {
+        found.push(api.get_opt(&include.repository.name).await?);
+    }
+    Ok(include::resolve(includes, &found, &state.storage)?)
+}
+
+/// The credentials of `spec.secretRef` and the HTTP settings of `spec.proxySecretRef`.
+///
+/// For SSH URLs: `identity` (with `password` as its passphrase) and `known_hosts`. Otherwise
+/// `username`/`password` for basic auth, else `bearerToken`, and `ca.crt` (or the older `caFile`)
+/// with an optional client certificate `tls.crt`/`tls.key`.
+async fn credentials(
+    obj: &GitRepository,
+    state: &State,
+    namespace: &str,
+) -> Result<(Auth, HttpOptions), ReconcileError> {
+    let mut http = HttpOptions::default();
+    if let Some(reference) = &obj.spec.proxy_secret_ref {
+        let data = secret_data(state, namespace, &reference.name).await?;
+        let text = |key: &str| data.get(key).map(|v| String::from_utf8_lossy(&v.0).into_owned());
+        let address = text("address").ok_or_else(|| {
+            ReconcileError::Secret(format!(
+                "invalid proxy secret '{namespace}/{}': key 'address' is missing",
+                reference.name
+            ))
+        })?;
+        http = http
+            .with_proxy(&address, text("username").as_deref(), text("password").as_deref())
+            .map_err(|e| ReconcileError::Secret(format!("proxy secret '{namespace}/{}': {e}", reference.name)))?;
+        if git::is_ssh_url(&obj.spec.url) {
+            tracing::warn!(%namespace, name = %obj.name_any(), "proxySecretRef applies to HTTP(S) URLs only; SSH connects directly");
+        }
+    }
+    let Some(reference) = &obj.spec.secret_ref else { return Ok((Auth::None, http)) };
+    let data = secret_data(state, namespace, &reference.name).await?;
+    let bytes = |key: &str| data.get(key).map(|v| v.0.as_slice());
+    let text = |key: &str| bytes(key).map(|v| String::from_utf8_lossy(v).into_owned());
+    let invalid =
+        |message: String| ReconcileError::Secret(format!("invalid secret '{namespace}/{}': {message}", reference.name));
+    if git::is_ssh_url(&obj.spec.url) {
+        let ssh = SshAuth {
+            identity: bytes("identity").map(<[u8]>::to_vec),
+            password: text("password"),
+            known_hosts: text("known_hosts"),
+        };
+        return Ok((Auth::Ssh(ssh), http));
+    }
+    http = http
+        .with_tls(bytes("ca.crt").or_else(|| bytes("caFile")), bytes("tls.crt"), bytes("tls.key"))
+        .map_err(|e| invalid(e.to_string()))?;
+    let auth = match (text("username"), text("password"), text("bearerToken")) {
+        (Some(username), Some(password), _) => Auth::Basic { username, password },
+        (_, _, Some(token)) => Auth::Bearer(token),
+        (Some(_), None, None) | (None, Some(_), None) => {
+            return Err(invalid("basic auth needs both 'username' and 'password'".to_string()));
+        }
+        (None, None, None) => Auth::None,
+    };
+    Ok((auth, http))
+}
+
+async fn secret_data(
+    state: &State,
+    namespace: &str,
+    name: &str,
+) -> Result<std::collections::BTreeMap<String, k8s_openapi::ByteString>, ReconcileError> {
+    let secrets: Api<Secret> = Api::namespaced(state.client.clone(), namespace);
+    let secret = secrets.get(name).await.map_err(|e| {
+        ReconcileError::Secret(format!("failed to get secret '{namespace}/{name}': {}", short_kube_error(&e)))
+    })?;
+    Ok(secret.data.unwrap_or_default())
 }
 
 fn short_kube_error(error: &kube::Error) -> String {

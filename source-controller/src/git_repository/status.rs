@@ -5,7 +5,8 @@ use kube::api::Api;
 use weir_api::annotations::field_managers::SOURCE_CONTROLLER;
 use weir_api::conditions::{self, ConditionStatus, reasons, types};
 use weir_api::meta::Artifact;
-use weir_api::source::{GitRepository, GitRepositoryStatus};
+use weir_api::source::git_repository::GitRepositoryInclude;
+use weir_api::source::{GitRepository, GitRepositorySpec, GitRepositoryStatus};
 use weir_runtime::status::{apply as apply_status, condition, mark_failed, mark_progressing, mark_ready, mark_stalled};
 
 /// `stored artifact for revision '<rev>'`, Flux's Ready message after success.
@@ -23,22 +24,70 @@ pub fn progressing(status: &mut GitRepositoryStatus, generation: Option<i64>, me
     mark_progressing(status.conditions.get_or_insert_with(Vec::new), generation, message);
 }
 
+/// The spec fields that decide what goes into the artifact, as the status records them: when
+/// they change, the stored artifact is outdated even at the same revision.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observed {
+    pub ignore: Option<String>,
+    pub recurse_submodules: Option<bool>,
+    pub sparse_checkout: Option<Vec<String>>,
+    pub include: Option<Vec<GitRepositoryInclude>>,
+}
+
+impl Observed {
+    pub fn of(spec: &GitRepositorySpec) -> Observed {
+        Observed {
+            ignore: spec.ignore.clone(),
+            // Flux records `false` and unset alike as false.
+            recurse_submodules: spec.recurse_submodules.filter(|r| *r),
+            sparse_checkout: spec.sparse_checkout.clone().filter(|s| !s.is_empty()),
+            include: spec.include.clone().filter(|i| !i.is_empty()),
+        }
+    }
+
+    /// Whether the artifact described by `status` was built with these rules.
+    pub fn matches(&self, status: &GitRepositoryStatus) -> bool {
+        self.ignore == status.observed_ignore
+            && self.recurse_submodules == status.observed_recurse_submodules.filter(|r| *r)
+            && self.sparse_checkout == status.observed_sparse_checkout.clone().filter(|s| !s.is_empty())
+            && self.include == status.observed_include.clone().filter(|i| !i.is_empty())
+    }
+
+    fn record(self, status: &mut GitRepositoryStatus) {
+        status.observed_ignore = self.ignore;
+        status.observed_recurse_submodules = self.recurse_submodules;
+        status.observed_sparse_checkout = self.sparse_checkout;
+        status.observed_include = self.include;
+    }
+}
+
+/// The spec's content rules changed since the artifact was built: a new one is on its way.
+pub fn outdated(status: &mut GitRepositoryStatus, generation: Option<i64>) {
+    let message =
+        "the content rules changed (ignore, include, sparseCheckout or recurseSubmodules): building a new artifact";
+    let outdated =
+        condition(types::ARTIFACT_OUTDATED, ConditionStatus::True, reasons::NEW_REVISION, message, generation);
+    conditions::set(status.conditions.get_or_insert_with(Vec::new), outdated);
+}
+
 /// The artifact for `revision` is in storage and published.
 pub fn succeeded(
     status: &mut GitRepositoryStatus,
     generation: Option<i64>,
     artifact: Option<Artifact>,
-    ignore: Option<String>,
+    observed: Observed,
     revision: &str,
 ) {
     if let Some(artifact) = artifact {
         status.artifact = Some(artifact);
     }
-    status.observed_ignore = ignore;
+    observed.record(status);
     status.observed_generation = generation;
     let message = stored_message(revision);
     let list = status.conditions.get_or_insert_with(Vec::new);
-    for type_ in [types::FETCH_FAILED, types::STORAGE_OPERATION_FAILED] {
+    let cleared =
+        [types::FETCH_FAILED, types::STORAGE_OPERATION_FAILED, types::INCLUDE_UNAVAILABLE, types::ARTIFACT_OUTDATED];
+    for type_ in cleared {
         conditions::remove(list, type_);
     }
     mark_ready(list, generation, reasons::SUCCEEDED, &message);
@@ -58,7 +107,7 @@ pub fn failed(
     artifact_in_storage: bool,
 ) {
     let list = status.conditions.get_or_insert_with(Vec::new);
-    for type_ in [types::FETCH_FAILED, types::STORAGE_OPERATION_FAILED, types::STALLED] {
+    for type_ in [types::FETCH_FAILED, types::STORAGE_OPERATION_FAILED, types::INCLUDE_UNAVAILABLE, types::STALLED] {
         if type_ != failure_type {
             conditions::remove(list, type_);
         }
@@ -88,7 +137,7 @@ mod tests {
     #[test]
     fn a_failure_keeps_the_artifact_and_success_clears_the_failure() {
         let mut status = GitRepositoryStatus::default();
-        succeeded(&mut status, Some(1), None, None, "main@sha1:abc");
+        succeeded(&mut status, Some(1), None, Observed::default(), "main@sha1:abc");
         let list = status.conditions.clone().unwrap();
         assert_eq!(
             conditions::find(&list, types::READY).unwrap().message,
@@ -100,7 +149,7 @@ mod tests {
         assert!(conditions::is_true(&list, types::FETCH_FAILED));
         assert!(conditions::is_true(&list, types::ARTIFACT_IN_STORAGE));
         assert_eq!(status.observed_generation, Some(1));
-        succeeded(&mut status, Some(2), None, None, "main@sha1:def");
+        succeeded(&mut status, Some(2), None, Observed::default(), "main@sha1:def");
         let list = status.conditions.unwrap();
         assert!(conditions::find(&list, types::FETCH_FAILED).is_none());
         assert!(conditions::find(&list, types::RECONCILING).is_none());

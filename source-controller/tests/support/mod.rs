@@ -147,8 +147,10 @@ impl Drop for GitHttpServer {
     }
 }
 
-fn serve(stream: TcpStream, root: &Path, auth: &ServerAuth) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
+/// Answers one request on `stream` (plain TCP, or TLS in tests that wrap it) with git
+/// http-backend serving the repositories under `root`.
+pub fn serve<S: Read + Write>(stream: S, root: &Path, auth: &ServerAuth) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
     let mut parts = request_line.split_whitespace();
@@ -177,7 +179,7 @@ fn serve(stream: TcpStream, root: &Path, auth: &ServerAuth) -> std::io::Result<(
     } else {
         Vec::new()
     };
-    let mut stream = stream;
+    let stream = reader.get_mut();
 
     let authorized = match auth {
         ServerAuth::None => true,
@@ -294,6 +296,112 @@ fn base64(input: &[u8]) -> String {
         }
     }
     out
+}
+
+// ---- OpenSSH server for Git over SSH ----
+
+pub const SSHD: &str = "/usr/sbin/sshd";
+
+/// `sshd` on a free loopback port, with its own host key, letting the current user in with one
+/// client key. Killed on drop.
+pub struct SshServer {
+    pub port: u16,
+    child: std::process::Child,
+    pub dir: tempfile::TempDir,
+}
+
+impl SshServer {
+    pub fn start() -> SshServer {
+        assert!(
+            Path::new(SSHD).is_file(),
+            "this test needs {SSHD} (apt-get install openssh-server) and ssh-keygen (openssh-client)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let host_key = keygen(dir.path(), "host_key");
+        let client_key = keygen(dir.path(), "client_key");
+        std::fs::copy(client_key.with_extension("pub"), dir.path().join("authorized_keys")).unwrap();
+        if user() == "root" {
+            // sshd running as root needs its privilege separation directory.
+            std::fs::create_dir_all("/run/sshd").unwrap();
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let config = dir.path().join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nPidFile {dir}/sshd.pid\n\
+                 AuthorizedKeysFile {dir}/authorized_keys\nStrictModes no\nUsePAM no\n\
+                 PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n\
+                 AcceptEnv GIT_PROTOCOL\nAllowUsers {user}\n",
+                host = host_key.display(),
+                dir = dir.path().display(),
+                user = user(),
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.path().join("sshd.log")).unwrap();
+        let child = std::process::Command::new(SSHD)
+            .args(["-D", "-e", "-f"])
+            .arg(&config)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let server = SshServer { port, child, dir };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "sshd did not start: {}", server.log());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        server
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
+    }
+
+    pub fn client_key(&self) -> Vec<u8> {
+        std::fs::read(self.dir.path().join("client_key")).unwrap()
+    }
+
+    /// The known_hosts line ssh expects for this server: `[127.0.0.1]:<port> <type> <key>`.
+    pub fn known_hosts(&self) -> String {
+        let public = std::fs::read_to_string(self.dir.path().join("host_key.pub")).unwrap();
+        format!("[127.0.0.1]:{} {}", self.port, public.trim())
+    }
+
+    pub fn url(&self, repo: &Path) -> String {
+        format!("ssh://{}@127.0.0.1:{}{}", user(), self.port, repo.display())
+    }
+}
+
+impl Drop for SshServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn user() -> String {
+    let output = std::process::Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+/// A new ed25519 key pair `<dir>/<name>` and `<name>.pub`, without a passphrase.
+pub fn keygen(dir: &Path, name: &str) -> PathBuf {
+    keygen_with_passphrase(dir, name, "")
+}
+
+pub fn keygen_with_passphrase(dir: &Path, name: &str, passphrase: &str) -> PathBuf {
+    let path = dir.join(name);
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", passphrase, "-C", name, "-f"])
+        .arg(&path)
+        .status()
+        .expect("running ssh-keygen (apt-get install openssh-client)");
+    assert!(status.success());
+    path
 }
 
 #[test]

@@ -1,0 +1,295 @@
+//! Git over HTTPS with a private CA and client certificates, and through an HTTP proxy: real
+//! git http-backend behind a rustls server and a small forward/CONNECT proxy, all on loopback.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use source_controller::git_repository::fetch::{FetchError, FetchRequest, Fetched, OwnedReference, fetch_blocking};
+use source_controller::git_repository::git::Auth;
+use source_controller::git_repository::http_options::HttpOptions;
+use support::{Repo, ServerAuth};
+
+/// A private CA, the server's certificate for 127.0.0.1 and a client certificate, all PEM.
+struct Pki {
+    ca: String,
+    server_cert: String,
+    server_key: String,
+    client_cert: String,
+    client_key: String,
+}
+
+fn pki() -> Pki {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+    let leaf = |name: &str| {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec![name.to_string()]).unwrap().signed_by(&key, &ca).unwrap();
+        (cert.pem(), key.serialize_pem())
+    };
+    let (server_cert, server_key) = leaf("127.0.0.1");
+    let (client_cert, client_key) = leaf("weir-client");
+    Pki { ca: ca.pem(), server_cert, server_key, client_cert, client_key }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// git http-backend over TLS, optionally requiring a client certificate from the CA.
+struct GitHttpsServer {
+    addr: SocketAddr,
+}
+
+impl GitHttpsServer {
+    fn start(root: &Path, pki: &Pki, require_client_cert: bool) -> GitHttpsServer {
+        use rustls::pki_types::pem::PemObject as _;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs = vec![CertificateDer::from_pem_slice(pki.server_cert.as_bytes()).unwrap()];
+        let key = PrivateKeyDer::from_pem_slice(pki.server_key.as_bytes()).unwrap();
+        let builder = rustls::ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions();
+        let builder = builder.unwrap();
+        let config = if require_client_cert {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(CertificateDer::from_pem_slice(pki.ca.as_bytes()).unwrap()).unwrap();
+            let verifier =
+                rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider()).build();
+            builder.with_client_cert_verifier(verifier.unwrap()).with_single_cert(certs, key)
+        } else {
+            builder.with_no_client_auth().with_single_cert(certs, key)
+        };
+        let config = Arc::new(config.unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let root = root.to_path_buf();
+        std::thread::spawn(move || {
+            for tcp in listener.incoming().flatten() {
+                let (config, root) = (config.clone(), root.clone());
+                std::thread::spawn(move || {
+                    let connection = rustls::ServerConnection::new(config).unwrap();
+                    let mut tls = rustls::StreamOwned::new(connection, tcp);
+                    if support::serve(&mut tls, &root, &ServerAuth::None).is_ok() {
+                        tls.conn.send_close_notify();
+                        let _ = tls.flush();
+                    }
+                });
+            }
+        });
+        GitHttpsServer { addr }
+    }
+
+    fn url(&self, repo: &str) -> String {
+        format!("https://127.0.0.1:{}/{repo}.git", self.addr.port())
+    }
+}
+
+/// What the proxy saw of one request: the request line and the Proxy-Authorization header.
+#[derive(Clone, Debug)]
+struct Proxied {
+    request_line: String,
+    authorization: Option<String>,
+}
+
+/// A forward proxy: `CONNECT` tunnels and absolute-form requests, each recorded.
+struct Proxy {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Proxied>>>,
+}
+
+impl Proxy {
+    fn start() -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    if let Err(e) = proxy_one(client, &log) {
+                        eprintln!("[proxy] {e}");
+                    }
+                });
+            }
+        });
+        Proxy { addr, seen }
+    }
+
+    fn seen(&self) -> Vec<Proxied> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn proxy_one(client: TcpStream, log: &Mutex<Vec<Proxied>>) -> std::io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut headers = Vec::new();
+    let mut authorization = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line.trim_end().is_empty() {
+            break;
+        }
+        match line.split_once(':') {
+            Some((name, value)) if name.eq_ignore_ascii_case("proxy-authorization") => {
+                authorization = Some(value.trim().to_string());
+            }
+            _ => headers.push(line),
+        }
+    }
+    let request_line = request_line.trim_end().to_string();
+    log.lock().unwrap().push(Proxied { request_line: request_line.clone(), authorization });
+    let mut parts = request_line.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let mut client_writer = client;
+    let mut upstream = if method == "CONNECT" {
+        let upstream = TcpStream::connect(target)?;
+        client_writer.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+        upstream
+    } else {
+        let rest = target.strip_prefix("http://").unwrap_or(target);
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let mut upstream = TcpStream::connect(authority)?;
+        let version = parts.next().unwrap_or("HTTP/1.1");
+        upstream.write_all(format!("{method} {path} {version}\r\n").as_bytes())?;
+        for header in &headers {
+            upstream.write_all(header.as_bytes())?;
+        }
+        upstream.write_all(b"\r\n")?;
+        upstream
+    };
+    // Whatever the client sent beyond the head, then both directions until either side closes.
+    let buffered = reader.buffer().to_vec();
+    upstream.write_all(&buffered)?;
+    let mut upstream_reader = upstream.try_clone()?;
+    let mut client_reader = reader.into_inner();
+    let forward = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut client_reader, &mut upstream);
+        let _ = upstream.shutdown(std::net::Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut upstream_reader, &mut client_writer);
+    let _ = client_writer.shutdown(std::net::Shutdown::Both);
+    let _ = forward.join();
+    Ok(())
+}
+
+fn request(url: &str, http: HttpOptions) -> FetchRequest {
+    FetchRequest {
+        url: url.to_string(),
+        auth: Auth::None,
+        http,
+        reference: OwnedReference::Branch("main".into()),
+        timeout: Duration::from_secs(60),
+        recurse_submodules: false,
+    }
+}
+
+fn fetch(request: &FetchRequest) -> Result<(String, PathBuf, tempfile::TempDir), FetchError> {
+    match fetch_blocking(request, |_| false, &AtomicBool::new(false))? {
+        Fetched::CheckedOut { revision, dir, temp, .. } => Ok((revision, dir, temp)),
+        Fetched::Unchanged { revision } => panic!("expected a checkout, got unchanged {revision}"),
+    }
+}
+
+fn fixture() -> (Repo, String) {
+    let repo = Repo::new("secure");
+    let commit = repo.commit(&[("app.yaml", "tls: true\n")], "first");
+    repo.push("main");
+    (repo, commit)
+}
+
+#[test]
+fn https_with_a_private_ca() {
+    weir_runtime::client::install_crypto_provider();
+    let (repo, commit) = fixture();
+    let pki = pki();
+    let server = GitHttpsServer::start(&repo.root, &pki, false);
+    let url = server.url("secure");
+
+    let error = fetch(&request(&url, HttpOptions::default())).unwrap_err();
+    assert!(error.to_string().to_lowercase().contains("certificate"), "untrusted without ca.crt: {error}");
+
+    let http = HttpOptions::default().with_tls(Some(pki.ca.as_bytes()), None, None).unwrap();
+    let (revision, dir, _temp) = fetch(&request(&url, http)).unwrap();
+    assert_eq!(revision, format!("main@sha1:{commit}"));
+    assert_eq!(std::fs::read_to_string(dir.join("app.yaml")).unwrap(), "tls: true\n");
+}
+
+#[test]
+fn https_with_a_client_certificate() {
+    weir_runtime::client::install_crypto_provider();
+    let (repo, commit) = fixture();
+    let pki = pki();
+    let server = GitHttpsServer::start(&repo.root, &pki, true);
+    let url = server.url("secure");
+
+    let without = HttpOptions::default().with_tls(Some(pki.ca.as_bytes()), None, None).unwrap();
+    assert!(fetch(&request(&url, without)).is_err(), "the server requires a client certificate");
+
+    let with = HttpOptions::default()
+        .with_tls(Some(pki.ca.as_bytes()), Some(pki.client_cert.as_bytes()), Some(pki.client_key.as_bytes()))
+        .unwrap();
+    let (revision, _dir, _temp) = fetch(&request(&url, with)).unwrap();
+    assert_eq!(revision, format!("main@sha1:{commit}"));
+}
+
+#[test]
+fn http_through_a_proxy_with_credentials() {
+    weir_runtime::client::install_crypto_provider();
+    let (repo, commit) = fixture();
+    let server = support::GitHttpServer::start(&repo.root, ServerAuth::None);
+    let proxy = Proxy::start();
+    let http = HttpOptions::default().with_proxy(&proxy.addr.to_string(), Some("weir"), Some("pr0xy")).unwrap();
+    let (revision, _dir, _temp) = fetch(&request(&server.url("secure"), http)).unwrap();
+    assert_eq!(revision, format!("main@sha1:{commit}"));
+    let seen = proxy.seen();
+    assert!(!seen.is_empty(), "the fetch went through the proxy");
+    for request in &seen {
+        assert!(request.request_line.contains(&server.addr.to_string()), "{request:?}");
+        // base64("weir:pr0xy")
+        assert_eq!(request.authorization.as_deref(), Some("Basic d2VpcjpwcjB4eQ=="), "{request:?}");
+    }
+}
+
+#[test]
+fn https_through_a_proxy_tunnel() {
+    weir_runtime::client::install_crypto_provider();
+    let (repo, commit) = fixture();
+    let pki = pki();
+    let server = GitHttpsServer::start(&repo.root, &pki, false);
+    let proxy = Proxy::start();
+    let http = HttpOptions::default()
+        .with_tls(Some(pki.ca.as_bytes()), None, None)
+        .unwrap()
+        .with_proxy(&format!("http://{}", proxy.addr), None, None)
+        .unwrap();
+    let (revision, _dir, _temp) = fetch(&request(&server.url("secure"), http)).unwrap();
+    assert_eq!(revision, format!("main@sha1:{commit}"));
+    let seen = proxy.seen();
+    assert!(
+        seen.iter().any(|r| r.request_line.starts_with(&format!("CONNECT 127.0.0.1:{}", server.addr.port()))),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn an_unreachable_proxy_fails_the_fetch() {
+    weir_runtime::client::install_crypto_provider();
+    let (repo, _) = fixture();
+    let server = support::GitHttpServer::start(&repo.root, ServerAuth::None);
+    // A port nothing listens on: the fetch must not silently go direct.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let http = HttpOptions::default().with_proxy(&closed.to_string(), None, None).unwrap();
+    let error = fetch(&request(&server.url("secure"), http)).unwrap_err();
+    assert!(!error.to_string().is_empty());
+}
