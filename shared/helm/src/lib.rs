@@ -2,7 +2,10 @@
 //! functions, chart loading and rendering as `helm template` does.
 
 pub mod chart;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod helm_funcs;
 pub mod render;
 pub mod sprig;
+pub mod strvals;
 pub mod template;

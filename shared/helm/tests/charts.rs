@@ -74,6 +74,120 @@ fn ordering_by_kind_then_file() {
 }
 
 #[test]
+fn platform_import_values_both_forms() {
+    check("platform", "pf", "default", false);
+}
+
+#[test]
+fn validated_values_pass_their_schema() {
+    check("validated", "api", "prod", false);
+}
+
+#[test]
+fn cronjobs_range_over_dicts_tpl_and_files() {
+    check("cronjobs", "batch", "jobs", false);
+}
+
+#[test]
+fn gateway_capabilities_lookup_hooks_tests_and_crds() {
+    check("gateway", "edge", "ingress", true);
+    let chart = load_dir(&dir().join("gateway")).unwrap();
+    let out = render(&chart, &Value::Nil, &Options::new("edge", "ingress")).unwrap();
+    let hooks: Vec<(&str, i64)> = out.hooks.iter().map(|h| (h.source.as_str(), h.hook_weight)).collect();
+    assert_eq!(hooks.len(), 3, "{hooks:?}");
+    assert_eq!(out.notes.as_deref(), Some("The gateway is reachable at http://gw.example.com/.\n"));
+}
+
+#[test]
+fn stack_library_merge_globals_and_nested_subcharts() {
+    check("stack", "st", "default", false);
+}
+
+#[test]
+fn stack_condition_list_uses_the_first_path_that_is_set() {
+    // `worker.enabled,global.workers`: the first path holding a bool decides.
+    let chart = load_dir(&dir().join("stack")).unwrap();
+    let user = parse_yaml("worker: {enabled: false}\nglobal: {workers: true}\n").unwrap();
+    let out = render(&chart, &user, &Options::new("st", "default")).unwrap().to_string();
+    assert!(!out.contains("st-worker"), "{out}");
+    assert!(!out.contains("st-sidecar"), "{out}");
+}
+
+#[test]
+fn schema_violations_are_listed_per_chart_as_helm_does() {
+    let chart = load_dir(&dir().join("validated")).unwrap();
+    let user =
+        parse_yaml("replicaCount: 11\nimage: {pullPolicy: Sometimes}\nservice: {port: \"80\", extra: 1}\n").unwrap();
+    let e = render(&chart, &user, &Options::new("api", "prod")).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.starts_with(
+            "values don't meet the specifications of the schema(s) in the following chart(s):\nvalidated:\n"
+        ),
+        "{text}"
+    );
+    for want in [
+        "- replicaCount: Must be less than or equal to 10\n",
+        "- image.pullPolicy: image.pullPolicy must be one of the following: \"Always\", \"IfNotPresent\", \"Never\"\n",
+        "- service.port: Invalid type. Expected: integer, given: string\n",
+        "- service: Additional property extra is not allowed\n",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn subchart_schema_checks_the_subcharts_section() {
+    let chart = load_dir(&dir().join("platform")).unwrap();
+    let user = parse_yaml("database: {replicas: 0, service: {port: many}}\n").unwrap();
+    let e = render(&chart, &user, &Options::new("pf", "default")).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "values don't meet the specifications of the schema(s) in the following chart(s):\ndatabase:\n\
+         - replicas: Must be greater than or equal to 1\n- service.port: Invalid type. Expected: integer, given: string\n"
+    );
+}
+
+#[test]
+fn fail_error_names_the_template() {
+    let chart = chart_of(&[("templates/cm.yaml", "a: 1\n{{ fail \"unsupported mode\" }}\n")]);
+    let e = render(&chart, &Value::Nil, &Options::new("r", "default")).unwrap_err();
+    // Helm rewrites only `required`'s (warn-wrapped) errors; sprig's `fail` keeps Go's chain.
+    assert_eq!(
+        e.to_string(),
+        r#"template: adhoc/templates/cm.yaml:2:3: executing "adhoc/templates/cm.yaml" at <fail "unsupported mode">: error calling fail: unsupported mode"#
+    );
+}
+
+#[test]
+fn missing_template_error_names_template_line_and_column() {
+    let chart = chart_of(&[("templates/cm.yaml", "a: 1\nb: {{ include \"nope\" . }}\n")]);
+    let e = render(&chart, &Value::Nil, &Options::new("r", "default")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        r#"template: adhoc/templates/cm.yaml:2:6: executing "adhoc/templates/cm.yaml" at <include "nope" .>: error calling include: template: no template "nope" associated with template "gotpl""#
+    );
+}
+
+#[test]
+fn bad_chart_yaml_is_an_error_not_a_panic() {
+    use weir_helm::chart::{File, load_files};
+    let f = |n: &str, d: &str| File { name: n.into(), data: d.as_bytes().to_vec() };
+    for bad in ["", "name: [", "apiVersion: v2\nversion: 1.0.0", "apiVersion: v2\nname: x", "- a\n- b"] {
+        assert!(load_files(vec![f("Chart.yaml", bad)]).is_err(), "{bad:?} loaded");
+    }
+    assert!(weir_helm::chart::load_archive(b"not a tarball").is_err());
+}
+
+fn chart_of(files: &[(&str, &str)]) -> weir_helm::chart::Chart {
+    use weir_helm::chart::{File, load_files};
+    let mut all =
+        vec![File { name: "Chart.yaml".into(), data: b"apiVersion: v2\nname: adhoc\nversion: 0.1.0".to_vec() }];
+    all.extend(files.iter().map(|(n, d)| File { name: (*n).into(), data: d.as_bytes().to_vec() }));
+    load_files(all).unwrap()
+}
+
+#[test]
 fn required_value_error_is_helms() {
     let chart = load_dir(&dir().join("errors/required")).unwrap();
     let e = render(&chart, &Value::Nil, &Options::new("r", "default")).unwrap_err();

@@ -62,10 +62,16 @@ fn walk(dir: &Path, rel: &str, ignore: &Ignore, out: &mut Vec<File>) -> Result<(
     Ok(())
 }
 
+/// Helm's default limits on an archive's content (`--max-decompressed-chart-size` and
+/// the per-file limit), so a small archive cannot expand into gigabytes.
+pub const MAX_DECOMPRESSED_CHART_SIZE: u64 = 100 * 1024 * 1024;
+pub const MAX_DECOMPRESSED_FILE_SIZE: u64 = 5 * 1024 * 1024;
+
 /// Loads a packaged chart (`.tgz`): every entry sits under one top directory.
 pub fn load_archive(data: &[u8]) -> Result<Chart, LoadError> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(data));
     let mut files = Vec::new();
+    let mut total = 0u64;
     let entries = archive.entries().map_err(|e| LoadError::Archive(e.to_string()))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| LoadError::Archive(e.to_string()))?;
@@ -81,7 +87,21 @@ pub fn load_archive(data: &[u8]) -> Result<Chart, LoadError> {
         }
         let rel = rel.to_string();
         let mut buf = Vec::new();
-        entry.read_to_end(&mut buf).map_err(|e| LoadError::Archive(e.to_string()))?;
+        (&mut entry)
+            .take(MAX_DECOMPRESSED_FILE_SIZE + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| LoadError::Archive(e.to_string()))?;
+        if buf.len() as u64 > MAX_DECOMPRESSED_FILE_SIZE {
+            return Err(LoadError::Archive(format!(
+                "decompressed chart file {path:?} is larger than the maximum file size {MAX_DECOMPRESSED_FILE_SIZE}"
+            )));
+        }
+        total += buf.len() as u64;
+        if total > MAX_DECOMPRESSED_CHART_SIZE {
+            return Err(LoadError::Archive(format!(
+                "decompressed chart is larger than the maximum size {MAX_DECOMPRESSED_CHART_SIZE}"
+            )));
+        }
         files.push(File { name: rel, data: buf });
     }
     if files.is_empty() {

@@ -68,6 +68,10 @@ pub struct Dependency {
     pub tags: Vec<String>,
     #[serde(default)]
     pub alias: String,
+    /// `import-values`: strings (`exports.NAME` of the child into the parent's root) or
+    /// `{child, parent}` maps.
+    #[serde(default, rename = "import-values")]
+    pub import_values: Vec<Value>,
 }
 
 impl Metadata {

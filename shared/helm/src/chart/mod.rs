@@ -24,7 +24,7 @@ mod metadata;
 
 pub use glob::matches as glob_matches;
 pub use ignore::Ignore;
-pub use load::{load, load_archive, load_dir, load_files};
+pub use load::{MAX_DECOMPRESSED_CHART_SIZE, MAX_DECOMPRESSED_FILE_SIZE, load, load_archive, load_dir, load_files};
 pub use metadata::{Dependency, Maintainer, Metadata};
 
 use crate::template::Value;
@@ -42,7 +42,7 @@ pub struct Chart {
     pub metadata: Metadata,
     /// `values.yaml` (an empty map without one).
     pub values: Value,
-    /// `values.schema.json`, kept but not validated yet.
+    /// `values.schema.json` (checked by [`crate::render::schema`] when rendering).
     pub schema: Option<Vec<u8>>,
     /// Everything under `templates/`, sorted by name.
     pub templates: Vec<File>,

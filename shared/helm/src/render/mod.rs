@@ -15,10 +15,9 @@
 //! ```
 //!
 //! # Not supported (yet)
-//! - `import-values` of dependencies (ignored), `values.schema.json` validation (the
-//!   schema is loaded, not checked), the `.Subcharts` object, `--render-subchart-notes`,
+//! - The `.Subcharts` object, `--render-subchart-notes`,
 //!   `--skip-tests`/`--no-hooks` (hooks are always returned apart; callers filter), strict
-//!   mode (`missingkey=error`), `--set`/`--set-string` parsing (callers pass values maps).
+//!   mode (`missingkey=error`). (`--set` and friends: [`crate::strvals`].)
 //! - `.Capabilities.APIVersions` holds a fixed default list (common group/versions and a
 //!   few group/version/kinds) plus `Options::api_versions`; Helm's default is every type
 //!   client-go knows. `.Capabilities.HelmVersion` reports v3.16.0 with empty commit
@@ -35,6 +34,7 @@
 pub mod engine;
 pub mod manifests;
 pub mod objects;
+pub mod schema;
 pub mod values;
 
 use std::fmt;
@@ -85,6 +85,9 @@ pub enum RenderError {
     /// A template fails: `execution error at (chart/templates/x.yaml:3:4): …` or Go's message.
     #[error("{0}")]
     Exec(String),
+    /// The values fail a `values.schema.json`: Helm's message, chart by chart.
+    #[error("{0}")]
+    Schema(String),
     /// Dependencies do not match `charts/`, or output is not YAML.
     #[error("{0}")]
     Chart(String),
@@ -134,6 +137,7 @@ pub fn render(chart: &Chart, user_values: &Value, opts: &Options) -> Result<Rend
     }
     let chart = values::process_dependencies(chart, user_values).map_err(RenderError::Chart)?;
     let vals = values::coalesce(&chart, user_values);
+    schema::validate(&chart, &vals).map_err(RenderError::Schema)?;
     let mut release = Map::new();
     release.insert("Name".into(), opts.release_name.clone().into());
     release.insert("Namespace".into(), opts.namespace.clone().into());

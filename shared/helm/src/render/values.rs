@@ -91,12 +91,81 @@ fn coalesce_globals(sub: &mut Map, parent: &Map) {
     sub.insert("global".into(), Value::map(dg));
 }
 
-/// The chart with aliases applied and disabled subcharts removed, as Helm's
-/// `ProcessDependencies` leaves it (import-values are not processed).
+/// The chart with aliases applied, disabled subcharts removed and `import-values` merged
+/// into the importing charts' values, as Helm's `ProcessDependenciesWithMerge` leaves it.
 pub fn process_dependencies(chart: &Chart, user: &Value) -> Result<Chart, String> {
     let aliased = with_aliases(chart)?;
     let top = coalesce(&aliased, user);
-    Ok(enable(&aliased, &top, ""))
+    let mut enabled = enable(&aliased, &top, "");
+    import_values(&mut enabled);
+    Ok(enabled)
+}
+
+/// Helm's `processDependencyImportValues` (merge mode), deepest charts first: each
+/// dependency's `import-values` copy tables of the child's values (defaults only, not the
+/// user's) into the parent's values, where the parent's own values win. A string `NAME`
+/// imports the child's `exports.NAME` table into the parent's root; `{child, parent}`
+/// imports the child's table at path `child` to path `parent`. Missing tables (and scalars,
+/// which Helm cannot import either) are skipped.
+fn import_values(chart: &mut Chart) {
+    for sub in &mut chart.dependencies {
+        import_values(sub);
+    }
+    if chart.metadata.dependencies.iter().all(|d| d.import_values.is_empty()) {
+        return;
+    }
+    let all = coalesce(chart, &Value::Nil);
+    let mut imported = Map::new();
+    for dep in &chart.metadata.dependencies {
+        let name = if dep.alias.is_empty() { &dep.name } else { &dep.alias };
+        for spec in &dep.import_values {
+            let (child, parent) = match spec {
+                Value::String(s) => (format!("exports.{s}"), ".".to_string()),
+                Value::Map(m) => {
+                    let m = m.read();
+                    let text = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+                    (text("child"), text("parent"))
+                }
+                _ => continue,
+            };
+            let Some(Value::Map(table)) = lookup_path(&all, &format!("{name}.{child}")) else { continue };
+            merge_tables(&mut imported, &path_to_map(&parent, deep_copy(&Value::Map(table))));
+        }
+    }
+    let mut values = all;
+    merge_tables(&mut values, &imported);
+    chart.values = Value::map(values);
+}
+
+/// Helm's `pathToMap`: `a.b` and a table give `{a: {b: table}}`; `.` gives the table.
+fn path_to_map(path: &str, table: Value) -> Map {
+    let mut value = table;
+    if path != "." && !path.is_empty() {
+        for key in path.rsplit('.') {
+            value = Value::map(Map::from([(key.to_string(), value)]));
+        }
+    }
+    match value {
+        Value::Map(m) => m.snapshot(),
+        _ => Map::new(),
+    }
+}
+
+/// Helm's `MergeTables`: `dst` wins, maps merge, nils are kept.
+fn merge_tables(dst: &mut Map, src: &Map) {
+    for (k, sv) in src {
+        match (dst.get(k), sv) {
+            (None, _) => {
+                dst.insert(k.clone(), deep_copy(sv));
+            }
+            (Some(Value::Map(dm)), Value::Map(sm)) => {
+                let mut merged = dm.snapshot();
+                merge_tables(&mut merged, &sm.snapshot());
+                dst.insert(k.clone(), Value::map(merged));
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Subcharts renamed by their dependency's alias; a chart listed twice under two aliases

@@ -37,7 +37,7 @@ fn lookup(alphabet: &[u8], b: u8) -> Option<u64> {
 }
 
 /// Go's `base64.StdEncoding.DecodeString`; the error is Go's `CorruptInputError` message.
-fn decode64(s: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn decode64(s: &str) -> Result<Vec<u8>, String> {
     let src = s.as_bytes();
     let mut out = Vec::new();
     let mut si = 0;

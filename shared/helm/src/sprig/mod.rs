@@ -26,11 +26,9 @@
 //!   an int64 for an `int` parameter; here it runs).
 //! - `toJson` of a time or a semver version writes its `String()` form (Go: RFC 3339,
 //!   and the version string, respectively: the same for versions).
-//! - Not registered yet: the crypto family (`genPrivateKey`, `genCA`, `genCAWithKey`,
-//!   `genSelfSignedCert`, `genSelfSignedCertWithKey`, `genSignedCert`,
-//!   `genSignedCertWithKey`, `buildCustomCert`, `bcrypt`, `htpasswd`, `derivePassword`,
-//!   `encryptAES`, `decryptAES`): a template using one fails to parse ("function … not
-//!   defined").
+//! - Crypto: `genPrivateKey "dsa"` is an error (sprig makes a DSA key); EC keys must be
+//!   P-256; certificates carry a subject key identifier on leaves too (Go: CAs only), and a
+//!   common name with `*` is a UTF8String (Go: PrintableString).
 //! - Regular-expression compile errors use Go's wording for unclosed/unopened groups and
 //!   classes only; others carry the `regex` crate's description.
 //! - `toDate` understands zone abbreviations only for UTC/GMT; `now` prints without Go's
@@ -42,6 +40,7 @@
 //! - Results larger than 64 Mi bytes or elements (`repeat`, `untilStep`, `randAlpha` …)
 //!   are errors instead of exhausting memory.
 
+mod crypto;
 mod dates;
 mod defaults;
 mod dicts;
@@ -72,6 +71,7 @@ pub fn sprig_funcs() -> FuncMap {
     random::register(&mut m);
     misc::register(&mut m);
     dates::register(&mut m);
+    crypto::register(&mut m);
     for (names, params) in SIGNATURES {
         for name in names.split_whitespace() {
             if let Some(f) = m.remove(name) {
@@ -113,6 +113,15 @@ const SIGNATURES: &[(&str, &[Param])] = {
         ("get unset hasKey pick omit", &[M, S]),
         ("set", &[M, S, Any]),
         ("pluck", &[S, M]),
+        ("genCA", &[S, Int]),
+        ("genCAWithKey", &[S, Int, S]),
+        ("genSelfSignedCert", &[S, Any, Any, Int]),
+        ("genSelfSignedCertWithKey", &[S, Any, Any, Int, S]),
+        ("genSignedCert", &[S, Any, Any, Int, Any]),
+        ("genSignedCertWithKey", &[S, Any, Any, Int, Any, S]),
+        ("genPrivateKey bcrypt", &[S]),
+        ("buildCustomCert htpasswd encryptAES decryptAES", &[S, S]),
+        ("derivePassword", &[Any, S]),
         ("keys values merge mergeOverwrite mustMerge mustMergeOverwrite urlJoin", &[M]),
     ]
 };
@@ -402,21 +411,7 @@ mod tests {
     /// sprig 3.2.3's `TxtFuncMap` names (Go), without `env` and `expandenv`.
     const SPRIG_NAMES: &str = "abbrev abbrevboth add add1 add1f addf adler32sum ago all any append atoi b32dec b32enc b64dec b64enc base bcrypt biggest buildCustomCert camelcase cat ceil chunk clean coalesce compact concat contains date dateInZone dateModify date_in_zone date_modify decryptAES deepCopy deepEqual default derivePassword dict dig dir div divf duration durationRound empty encryptAES ext fail first float64 floor fromJson genCA genCAWithKey genPrivateKey genSelfSignedCert genSelfSignedCertWithKey genSignedCert genSignedCertWithKey get getHostByName has hasKey hasPrefix hasSuffix hello htmlDate htmlDateInZone htpasswd indent initial initials int int64 isAbs join kebabcase keys kindIs kindOf last list lower max maxf merge mergeOverwrite min minf mod mul mulf mustAppend mustChunk mustCompact mustDateModify mustDeepCopy mustFirst mustFromJson mustHas mustInitial mustLast mustMerge mustMergeOverwrite mustPrepend mustPush mustRegexFind mustRegexFindAll mustRegexMatch mustRegexReplaceAll mustRegexReplaceAllLiteral mustRegexSplit mustRest mustReverse mustSlice mustToDate mustToJson mustToPrettyJson mustToRawJson mustUniq mustWithout must_date_modify nindent nospace now omit osBase osClean osDir osExt osIsAbs pick pluck plural prepend push quote randAlpha randAlphaNum randAscii randBytes randInt randNumeric regexFind regexFindAll regexMatch regexQuoteMeta regexReplaceAll regexReplaceAllLiteral regexSplit repeat replace rest reverse round semver semverCompare seq set sha1sum sha256sum shuffle slice snakecase sortAlpha split splitList splitn squote sub subf substr swapcase ternary title toDate toDecimal toJson toPrettyJson toRawJson toString toStrings trim trimAll trimPrefix trimSuffix trimall trunc tuple typeIs typeIsLike typeOf uniq unixEpoch unset until untilStep untitle upper urlJoin urlParse uuidv4 values without wrap wrapWith";
 
-    const NOT_YET: &[&str] = &[
-        "bcrypt",
-        "buildCustomCert",
-        "decryptAES",
-        "derivePassword",
-        "encryptAES",
-        "genCA",
-        "genCAWithKey",
-        "genPrivateKey",
-        "genSelfSignedCert",
-        "genSelfSignedCertWithKey",
-        "genSignedCert",
-        "genSignedCertWithKey",
-        "htpasswd",
-    ];
+    const NOT_YET: &[&str] = &[];
 
     #[test]
     fn registers_sprigs_names() {

@@ -1,0 +1,2 @@
+#!/bin/sh
+find /data -mtime +"$2" -delete
