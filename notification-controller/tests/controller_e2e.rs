@@ -2,8 +2,8 @@
 //! status; events in over HTTP and out to a loopback server through Alerts (matchLabels,
 //! annotations, rate limiting, the resolved notification); GitHub-style webhooks that set
 //! `reconcile.fluxcd.io/requestedAt` on a GitRepository, while forged, replayed and oversized
-//! requests change nothing; and the loop with the source-controller running: a push, then its
-//! webhook, and the new commit is the artifact in seconds.
+//! requests change nothing; and the whole loop with the source- and kustomize-controller running:
+//! a push, its webhook, the change in the cluster, and the controllers' events out to a provider.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -35,6 +35,7 @@ use weir_api::kustomize::Kustomization;
 use weir_api::notification::{Alert, Provider, Receiver};
 use weir_api::source::GitRepository;
 use weir_testenv::TestEnv;
+use weir_testenv::controllers::Controllers;
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -439,60 +440,64 @@ async fn github_webhook_requests_a_reconcile() {
     assert_eq!(send(github_push("webhook-token-2", &body, "d-6"), body.clone()).await.0, 404);
 }
 
-/// `(revision, lastHandledReconcileAt)` once the GitRepository is Ready for its generation.
-fn artifact(repo: &GitRepository) -> Option<(String, Option<String>)> {
-    let status = repo.status.as_ref()?;
-    let ready = conditions::find(status.conditions.as_deref()?, types::READY)?;
-    (ready.status == ConditionStatus::True && status.observed_generation == repo.metadata.generation).then_some(())?;
-    Some((status.artifact.as_ref()?.revision.clone(), status.last_handled_reconcile_at.clone()))
-}
-
 #[tokio::test]
-async fn a_push_webhook_makes_the_source_controller_fetch_the_new_commit() {
+async fn a_push_webhook_gets_the_commit_into_the_cluster_and_the_controllers_events_out() {
     let env = TestEnv::shared().await;
     let ns = env.namespace("notify-loop").await;
     let client = env.client();
+    let configmap = |value: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: {ns}\ndata:\n  value: {value}\n")
+    };
     let repo = git_support::Repo::new("app");
-    let first = repo.commit(&[("deploy/app.yaml", "kind: ConfigMap\n")], "first");
+    let first = repo.commit(&[("deploy/app.yaml", &configmap("one"))], "first");
     repo.push("main");
     let git = git_support::GitHttpServer::start(&repo.root, git_support::ServerAuth::None);
 
-    let storage = tempfile::tempdir().unwrap();
-    let storage_addr = free_addr();
-    let source_log = std::env::temp_dir().join(format!("weir-source-controller-{ns}.log"));
-    let _source = Command::new(weir_testenv::binary_path("source-controller"))
-        .arg(format!("--kubeconfig={}", env.kubeconfig_path().display()))
-        .arg(format!("--health-addr={}", free_addr()))
-        .arg(format!("--metrics-addr={}", free_addr()))
-        .arg(format!("--storage-path={}", storage.path().display()))
-        .arg(format!("--storage-addr={storage_addr}"))
-        .arg(format!("--storage-adv-addr={storage_addr}"))
-        .arg("--watch-all-namespaces=false")
-        .env("RUNTIME_NAMESPACE", &ns)
-        .env_remove("KUBECONFIG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&source_log).unwrap())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("starting source-controller");
+    // The notification-controller first: the other controllers send their events to it.
     let c = Controller::start(env, &ns);
+    let events_addr = format!("--events-addr=http://{}/", c.events);
+    let controllers = Controllers::start(env, &ns, &["source-controller", "kustomize-controller"], &[events_addr])
+        .expect("starting source-controller and kustomize-controller");
+    let capture = Capture::start().await;
     let pp = PostParams::default();
     let repos: Api<GitRepository> = Api::namespaced(client.clone(), &ns);
+    let kustomizations: Api<Kustomization> = Api::namespaced(client.clone(), &ns);
     let receivers: Api<Receiver> = Api::namespaced(client.clone(), &ns);
+    let providers: Api<Provider> = Api::namespaced(client.clone(), &ns);
+    let alerts: Api<Alert> = Api::namespaced(client.clone(), &ns);
     let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    let configmaps: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(client.clone(), &ns);
 
-    // An interval of an hour: only the webhook can make it fetch again within the test.
+    let provider = object(json!({"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Provider",
+        "metadata": {"name": "capture"}, "spec": {"type": "generic", "address": capture.url("/events")}}));
+    providers.create(&pp, &provider).await.unwrap();
+    let alert = object(json!({"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Alert",
+        "metadata": {"name": "deploys"}, "spec": {"providerRef": {"name": "capture"}, "eventSeverity": "info",
+        "eventSources": [{"kind": "Kustomization", "name": "*"}]}}));
+    alerts.create(&pp, &alert).await.unwrap();
+    alert_ready(&c, &alerts, "deploys", ConditionStatus::True).await;
+
+    // Intervals of an hour: only the webhook can bring the second commit within the test.
     let git_repo: GitRepository = object(json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
         "metadata": {"name": "app"}, "spec": {"url": git.url("app"), "interval": "1h", "ref": {"branch": "main"}}}));
     repos.create(&pp, &git_repo).await.unwrap();
-    let source_log_text = || std::fs::read_to_string(&source_log).unwrap_or_default();
-    let first_revision = format!("main@sha1:{first}");
-    c.eventually("the first commit is the artifact", || async {
-        let r = repos.get("app").await.ok()?;
-        artifact(&r).filter(|(rev, _)| *rev == first_revision).map(|_| ())
-    })
-    .await;
+    let kustomization: Kustomization = object(json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization", "metadata": {"name": "app"}, "spec": {"interval": "1h", "path": "./deploy",
+        "prune": true, "sourceRef": {"kind": "GitRepository", "name": "app"}}}));
+    kustomizations.create(&pp, &kustomization).await.unwrap();
+    let value = || async { configmaps.get_opt("app").await.ok().flatten()?.data?.get("value").cloned() };
+    let wait_for_value = |want: &'static str| {
+        let value = &value;
+        let controllers = &controllers;
+        async move {
+            let deadline = tokio::time::Instant::now() + WAIT;
+            while value().await.as_deref() != Some(want) {
+                assert!(tokio::time::Instant::now() < deadline, "value never became {want}:\n{}", controllers.logs());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    wait_for_value("one").await;
 
     let token = "loop-token";
     secrets.create(&pp, &secret("hook", &[("token", token)])).await.unwrap();
@@ -504,7 +509,7 @@ async fn a_push_webhook_makes_the_source_controller_fetch_the_new_commit() {
         .eventually("the Receiver has its path", || async { receivers.get("push").await.ok()?.status?.webhook_path })
         .await;
 
-    let second = repo.commit(&[("deploy/app.yaml", "kind: Secret\n")], "second");
+    let second = repo.commit(&[("deploy/app.yaml", &configmap("two"))], "second");
     repo.push("main");
     let body = serde_json::to_vec(&json!({"ref": "refs/heads/main", "after": second})).unwrap();
     let url = format!("http://{}{path}", c.hooks);
@@ -519,21 +524,25 @@ async fn a_push_webhook_makes_the_source_controller_fetch_the_new_commit() {
         })
         .await;
     assert_eq!(status, 200);
-    let requested = repos.get("app").await.unwrap().annotations().get(RECONCILE_REQUESTED_AT).cloned().unwrap();
+    wait_for_value("two").await;
+    eprintln!("push webhook to the change in the cluster: {:?}", started.elapsed());
+
+    // The kustomize-controller's own events reached the Alert, with the revision it applied.
     let second_revision = format!("main@sha1:{second}");
     let deadline = tokio::time::Instant::now() + WAIT;
-    let handled = loop {
-        let r = repos.get("app").await.unwrap();
-        if let Some((rev, handled)) = artifact(&r).filter(|(rev, _)| *rev == second_revision) {
-            break (rev, handled);
+    loop {
+        let delivered = capture.requests().iter().map(|r| r.json()).any(|e| {
+            e["involvedObject"]["kind"] == "Kustomization" && e["metadata"]["revision"] == second_revision.as_str()
+        });
+        if delivered {
+            break;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "no new artifact; source-controller log:\n{}",
-            source_log_text()
+            "no event for {second_revision} (first was {first}); delivered: {:#?}\n{}",
+            capture.requests().iter().map(|r| r.json()).collect::<Vec<_>>(),
+            c.log()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    eprintln!("push webhook to the new commit's artifact: {:?}", started.elapsed());
-    assert_eq!(handled.1.as_deref(), Some(requested.as_str()), "the source-controller acknowledged this request");
+    }
 }

@@ -154,8 +154,9 @@ async fn post(http: &Client<HttpConnector, Full<Bytes>>, address: &str, event: &
         };
         match tokio::time::timeout(POST_TIMEOUT, http.request(request)).await {
             Ok(Ok(response)) if response.status().is_success() => return,
-            // 4xx other than 429: the receiver refuses this event, and will refuse it again.
-            Ok(Ok(response)) if response.status().is_client_error() && response.status().as_u16() != 429 => {
+            // 4xx: the receiver refuses this event and will refuse it again. That includes 429,
+            // which the notification-controller answers for a duplicate it has just forwarded.
+            Ok(Ok(response)) if response.status().is_client_error() => {
                 return tracing::warn!(status = %response.status(), %address, "the event was refused");
             }
             Ok(Ok(response)) => tracing::debug!(status = %response.status(), attempt, "posting an event"),

@@ -53,6 +53,11 @@ impl Controllers {
         Ok(controllers)
     }
 
+    /// The process ids, in the order the controllers were named.
+    pub fn pids(&self) -> Vec<u32> {
+        self.children.iter().map(Child::id).collect()
+    }
+
     /// Every controller's log so far, for a failure message.
     pub fn logs(&self) -> String {
         self.logs

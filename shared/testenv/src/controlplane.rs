@@ -67,6 +67,10 @@ static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
 /// Path of one of the workspace's binaries (`weir`, `source-controller`, …), built once per test
 /// process with the same profile as the tests, so a test never runs a stale binary.
 pub fn binary_path(name: &str) -> PathBuf {
+    // Benchmarks run release binaries they built themselves.
+    if let Some(dir) = std::env::var_os("WEIR_BINARY_DIR") {
+        return PathBuf::from(dir).join(name);
+    }
     let root = workspace_root();
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let path = target.join("debug").join(name);

@@ -188,6 +188,8 @@ pub fn ls_remote(
     patterns: &[String],
     scratch: &Path,
 ) -> Result<Vec<RemoteRef>, GitError> {
+    // gix's HTTP client is reqwest with rustls and no built-in provider: ring, the process's one.
+    weir_runtime::client::install_crypto_provider();
     let session = ssh_session(url, auth)?;
     let fail = |e: gix::Error| GitError::from_gix_with_ssh("listing the refs of", url, &e, session.as_ref());
     let prepare_error = |message: String| GitError::Operation {
@@ -247,6 +249,7 @@ pub fn checkout(
     dir: &Path,
     interrupt: &AtomicBool,
 ) -> Result<String, GitError> {
+    weir_runtime::client::install_crypto_provider();
     let session = ssh_session(url, auth)?;
     let fail = |e: gix::Error| GitError::from_gix_with_ssh("fetching", url, &e, session.as_ref());
     let overrides = session.as_ref().map(SshSession::config_overrides).unwrap_or_default();

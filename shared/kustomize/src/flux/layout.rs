@@ -51,8 +51,9 @@ pub fn kustomization_file(dir: &Path) -> Option<&'static str> {
 
 /// The `resources` of a generated kustomization for `dir`: every `.yaml`/`.yml` manifest below
 /// it (relative paths, sorted), except that a subdirectory with its own kustomization file is
-/// listed as a directory and not descended into. Files that do not look like Kubernetes objects
-/// (no `kind:`) are left out, as Flux leaves out files that are not resources.
+/// listed as a directory and not descended into. As in Flux, every such file must hold
+/// Kubernetes objects: a file that does not parse, or holds a document without `kind`, fails
+/// the build with its path (silently leaving it out would apply less than Git says).
 pub fn generated_resources(dir: &Path) -> Result<Vec<String>, FluxBuildError> {
     let mut out = Vec::new();
     walk(dir, Path::new(""), &mut out)?;
@@ -79,7 +80,8 @@ fn walk(root: &Path, rel: &Path, out: &mut Vec<String>) -> Result<(), FluxBuildE
             }
         } else if kind.is_file() {
             let is_yaml = rel_path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-            if is_yaml && looks_like_manifest(&path)? {
+            if is_yaml {
+                check_manifest(&path)?;
                 out.push(rel_path.display().to_string());
             }
         }
@@ -87,9 +89,18 @@ fn walk(root: &Path, rel: &Path, out: &mut Vec<String>) -> Result<(), FluxBuildE
     Ok(())
 }
 
-fn looks_like_manifest(path: &Path) -> Result<bool, FluxBuildError> {
+/// Parses the file as the renderer will (block or flow/JSON YAML, several documents).
+fn check_manifest(path: &Path) -> Result<(), FluxBuildError> {
     let content = std::fs::read(path).map_err(|e| io(path, e))?;
-    Ok(String::from_utf8_lossy(&content).lines().any(|l| l.trim_start().starts_with("kind:")))
+    let decode_error = |message: String| FluxBuildError::Io {
+        path: path.display().to_string(),
+        message: format!("failed to decode Kubernetes YAML: {message}"),
+    };
+    let documents = crate::parse_documents(&String::from_utf8_lossy(&content)).map_err(decode_error)?;
+    match documents.iter().find(|d| d.get("kind").and_then(serde_json::Value::as_str).is_none()) {
+        Some(_) => Err(decode_error("a document has no 'kind'".to_string())),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -125,10 +136,20 @@ mod tests {
         std::fs::create_dir_all(root.join("kz")).unwrap();
         std::fs::write(root.join("a.yaml"), "kind: ConfigMap\n").unwrap();
         std::fs::write(root.join("b/nested/c.yml"), "apiVersion: v1\nkind: Service\n").unwrap();
-        std::fs::write(root.join("b/values.yaml"), "replicas: 2\n").unwrap();
+        std::fs::write(root.join("b/json.yaml"), "---\n{\"apiVersion\": \"v1\", \"kind\": \"Secret\"}\n").unwrap();
         std::fs::write(root.join("README.md"), "kind: nope\n").unwrap();
         std::fs::write(root.join("kz/kustomization.yaml"), "resources: [x.yaml]\n").unwrap();
         std::fs::write(root.join("kz/x.yaml"), "kind: ConfigMap\n").unwrap();
-        assert_eq!(generated_resources(root).unwrap(), ["a.yaml", "b/nested/c.yml", "kz"]);
+        assert_eq!(generated_resources(root).unwrap(), ["a.yaml", "b/json.yaml", "b/nested/c.yml", "kz"]);
+    }
+
+    #[test]
+    fn yaml_that_is_not_kubernetes_objects_fails_the_build() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("values.yaml"), "replicas: 2\n").unwrap();
+        let error = generated_resources(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("values.yaml") && error.contains("failed to decode Kubernetes YAML"), "{error}");
+        std::fs::write(dir.path().join("values.yaml"), "a: [unclosed\n").unwrap();
+        assert!(generated_resources(dir.path()).is_err());
     }
 }

@@ -1,0 +1,62 @@
+//! The floor: the least a tool can do to get the same objects into the cluster. A plain client
+//! server-side-applies them with the same concurrency, with no rendering, no drift check, no
+//! health wait and no status. Weir's time over this is the overhead it adds.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures::{StreamExt, TryStreamExt};
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::core::GroupVersionKind;
+use kube::discovery::ApiResource;
+use serde_json::Value;
+
+/// Applies every object, `concurrency` at a time; returns the wall time.
+pub async fn apply_all(client: &kube::Client, objects: Vec<Value>, concurrency: usize) -> anyhow::Result<Duration> {
+    let params = PatchParams::apply("weir-bench-floor").force();
+    let started = Instant::now();
+    futures::stream::iter(objects.into_iter().map(Ok))
+        .try_for_each_concurrent(concurrency, |object| {
+            let (client, params) = (client.clone(), params.clone());
+            async move { apply_one(&client, &params, object).await }
+        })
+        .await?;
+    Ok(started.elapsed())
+}
+
+async fn apply_one(client: &kube::Client, params: &PatchParams, object: Value) -> anyhow::Result<()> {
+    let api_version = object["apiVersion"].as_str().unwrap_or_default();
+    let kind = object["kind"].as_str().unwrap_or_default();
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind));
+    let name = object["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default().to_string();
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &namespace, &resource);
+    api.patch(&name, params, &Patch::Apply(&object))
+        .await
+        .with_context(|| format!("applying {kind} {namespace}/{name}"))?;
+    Ok(())
+}
+
+/// Creates the namespaces, `concurrency` at a time (not timed: both sides get them beforehand).
+pub async fn create_namespaces(client: &kube::Client, names: &[String], concurrency: usize) -> anyhow::Result<()> {
+    let objects: Vec<Value> = names
+        .iter()
+        .map(|n| serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}}))
+        .collect();
+    let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("", "v1", "Namespace"));
+    let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+    let params = PatchParams::apply("weir-bench").force();
+    futures::stream::iter(objects)
+        .map(|o| {
+            let (api, params) = (api.clone(), params.clone());
+            async move {
+                let name = o["metadata"]["name"].as_str().unwrap_or_default().to_string();
+                api.patch(&name, &params, &Patch::Apply(&o)).await.with_context(|| format!("creating namespace {name}"))
+            }
+        })
+        .buffer_unordered(concurrency)
+        .try_collect::<Vec<_>>()
+        .await?;
+    Ok(())
+}
