@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 start=$SECONDS
 hack/controlplane.sh install
 # Real servers and reference implementations the tests run, from Debian: git http-backend (Git
-# over smart HTTP), sshd (Git over SSH), the Docker registry (OCI sources), Go's text/template
-# and Masterminds' sprig (weir-helm's differential tests). kubectl, when installed, checks the
-# kustomize renderer live; without it the goldens are used and the test says so.
+# over smart HTTP), sshd (Git over SSH), gpg (signed commits), the Docker registry (OCI sources),
+# Go's text/template and Masterminds' sprig (weir-helm's differential tests). kubectl, when
+# installed, checks the kustomize renderer live; without it the goldens are used and it says so.
 missing=()
-for pkg in git openssh-server openssh-client docker-registry golang-go golang-github-masterminds-sprig-dev; do
+for pkg in git gnupg openssh-server openssh-client docker-registry golang-go golang-github-masterminds-sprig-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

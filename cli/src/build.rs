@@ -23,10 +23,16 @@ enum BuildTarget {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Render the manifests a HelmRelease in a local directory would install.
+    #[command(visible_alias = "hr")]
+    Helmrelease(crate::build_helmrelease::HelmReleaseArgs),
 }
 
 pub async fn run(cluster: &ClusterArgs, args: BuildArgs) -> anyhow::Result<()> {
-    let BuildTarget::Kustomization { render: render_args, dry_run } = args.target;
+    let (render_args, dry_run) = match args.target {
+        BuildTarget::Kustomization { render, dry_run } => (render, dry_run),
+        BuildTarget::Helmrelease(hr) => return crate::build_helmrelease::run(hr, &cluster.namespace),
+    };
     let client = if dry_run { None } else { Some(cluster.client().await?) };
     let rendered = render(cluster, &render_args, client.as_ref()).await?;
     write_documents(&mut std::io::stdout().lock(), &rendered.objects)

@@ -2,6 +2,7 @@
 
 mod bootstrap;
 mod build;
+mod build_helmrelease;
 mod check;
 mod cluster;
 mod create;
@@ -18,13 +19,15 @@ mod render;
 mod status;
 mod suspend;
 mod target;
+mod template;
 mod trace;
 mod tree;
 mod uninstall;
 mod version;
 mod wait;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "weir", version, about = "Install and operate Weir, a GitOps toolkit compatible with Flux")]
@@ -65,6 +68,8 @@ enum Command {
     Events(events::EventsArgs),
     /// Render a Kustomization from a local directory, as the controller would.
     Build(build::BuildArgs),
+    /// Render a chart locally, as `helm template` does.
+    Template(template::TemplateArgs),
     /// Show what applying a local directory would change (exit 0: nothing, 1: changes, 2: error).
     Diff(diff::DiffArgs),
     /// Print a shell completion script.
@@ -78,7 +83,13 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // `weir template` defaults to Helm's namespace, not the toolkit's: only an explicit -n counts.
+    let namespace_given = matches
+        .subcommand_matches("template")
+        .and_then(|m| m.value_source("namespace"))
+        .is_some_and(|source| source == ValueSource::CommandLine);
     let cluster = &cli.cluster;
     let result = match cli.command {
         Command::Install(args) => install::run(cluster, args).await,
@@ -95,6 +106,7 @@ async fn main() -> std::process::ExitCode {
         Command::Trace(args) => trace::run(cluster, args).await,
         Command::Events(args) => events::run(cluster, args).await,
         Command::Build(args) => build::run(cluster, args).await,
+        Command::Template(args) => template::run(args, namespace_given.then_some(cluster.namespace.as_str())),
         Command::Diff(args) => {
             // diff's exit code says whether there are changes; errors need a code of their own.
             return match diff::run(cluster, args).await {

@@ -33,7 +33,7 @@ fn fetch(request: &FetchRequest) -> Result<Fetched, FetchError> {
 
 fn checked_out(result: Result<Fetched, FetchError>) -> (String, String, tempfile::TempDir, std::path::PathBuf) {
     match result.unwrap() {
-        Fetched::CheckedOut { revision, commit, dir, temp } => (revision, commit, temp, dir),
+        Fetched::CheckedOut { revision, commit, dir, temp, .. } => (revision, commit, temp, dir),
         Fetched::Unchanged { revision } => panic!("expected a checkout, got unchanged {revision}"),
     }
 }

@@ -34,8 +34,17 @@ pub enum FetchError {
 pub enum Fetched {
     /// The remote's revision is the one the caller has: nothing was cloned.
     Unchanged { revision: String },
-    /// A checkout of `revision` in `dir` (removed when `temp` drops).
-    CheckedOut { revision: String, commit: String, dir: PathBuf, temp: tempfile::TempDir },
+    /// A checkout of `revision` in `dir` (removed when `temp` drops); `tag` names the tag checked
+    /// out, when the reference was one (for `verify` of the tag's signature).
+    CheckedOut { revision: String, commit: String, tag: Option<CheckedOutTag>, dir: PathBuf, temp: tempfile::TempDir },
+}
+
+/// The tag a checkout came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedOutTag {
+    pub name: String,
+    /// The annotated tag object (fetched with the commit); `None` for a lightweight tag.
+    pub object: Option<String>,
 }
 
 /// One fetch: the remote, credentials, TLS and proxy settings, the reference and the limit.
@@ -113,7 +122,7 @@ pub fn fetch_blocking(
     interrupt: &AtomicBool,
 ) -> Result<Fetched, FetchError> {
     let reference = request.reference.borrowed();
-    let target = resolve_remote(request, &reference)?;
+    let (target, tag_object) = resolve_remote(request, &reference)?;
     let expected = target.revision(&target.commit);
     if unchanged(&expected) {
         return Ok(Fetched::Unchanged { revision: expected });
@@ -124,13 +133,21 @@ pub fn fetch_blocking(
     if request.recurse_submodules {
         submodules::checkout(&request.url, &request.auth, &request.http, request.timeout, &dir, interrupt)?;
     }
-    Ok(Fetched::CheckedOut { revision: target.revision(&commit), commit, dir, temp })
+    let tag = target
+        .fetch
+        .strip_prefix("refs/tags/")
+        .map(|name| CheckedOutTag { name: name.to_string(), object: tag_object });
+    Ok(Fetched::CheckedOut { revision: target.revision(&commit), commit, tag, dir, temp })
 }
 
-/// The target of the reference, from the remote's refs (no listing for a commit).
-fn resolve_remote(request: &FetchRequest, reference: &GitReference<'_>) -> Result<Target, FetchError> {
+/// The target of the reference, from the remote's refs (no listing for a commit), and the
+/// annotated tag object when the target is one.
+fn resolve_remote(
+    request: &FetchRequest,
+    reference: &GitReference<'_>,
+) -> Result<(Target, Option<String>), FetchError> {
     if let GitReference::Commit { sha, branch } = *reference {
-        return Ok(reference::commit_target(sha, branch)?);
+        return Ok((reference::commit_target(sha, branch)?, None));
     }
     let scratch = tempdir()?;
     let refs = git::ls_remote(
@@ -141,7 +158,9 @@ fn resolve_remote(request: &FetchRequest, reference: &GitReference<'_>) -> Resul
         &reference::ls_patterns(reference),
         scratch.path(),
     )?;
-    Ok(reference::resolve(reference, &refs)?)
+    let target = reference::resolve(reference, &refs)?;
+    let tag = refs.iter().find(|r| r.name == target.fetch).and_then(|r| r.tag.clone());
+    Ok((target, tag))
 }
 
 fn tempdir() -> Result<tempfile::TempDir, FetchError> {

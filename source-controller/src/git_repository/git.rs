@@ -220,9 +220,16 @@ pub fn ls_remote(
         .remote_refs
         .iter()
         .filter_map(|r| match r {
-            Ref::Direct { full_ref_name, object } | Ref::Peeled { full_ref_name, object, .. } => {
-                Some(RemoteRef { name: full_ref_name.to_str_lossy().into_owned(), commit: object.to_string() })
-            }
+            Ref::Direct { full_ref_name, object } => Some(RemoteRef {
+                name: full_ref_name.to_str_lossy().into_owned(),
+                commit: object.to_string(),
+                tag: None,
+            }),
+            Ref::Peeled { full_ref_name, object, tag } => Some(RemoteRef {
+                name: full_ref_name.to_str_lossy().into_owned(),
+                commit: object.to_string(),
+                tag: Some(tag.to_string()),
+            }),
             Ref::Symbolic { .. } | Ref::Unborn { .. } => None,
         })
         .filter(|r| patterns.iter().any(|p| matches_pattern(p, &r.name)))

@@ -6,6 +6,7 @@
 //! - `git`: listing refs and checking out with gitoxide (blocking);
 //! - `include`: other GitRepositories' artifacts copied in; `submodules`: `recurseSubmodules`; `sparse`: `sparseCheckout` as an archive filter;
 //! - `ssh`: the `ssh` command and key files of one SSH operation; `http_options`: TLS and proxy;
+//! - `verify`: `spec.verify`, the OpenPGP signatures of the commit and tag checked out;
 //! - `fetch`: the Git steps off the async runtime within `spec.timeout`;
 //! - `reconcile`: the pipeline; `status`: conditions and the status patch.
 
@@ -20,6 +21,7 @@ pub mod sparse;
 pub mod ssh;
 mod status;
 pub mod submodules;
+pub mod verify;
 
 use std::sync::Arc;
 

@@ -24,6 +24,7 @@ use super::include::{self, IncludeError};
 use super::sparse::{SparseDirs, SparseError, SparseFilter};
 use super::ssh::SshAuth;
 use super::status;
+use super::verify::{self, VerifyError};
 use crate::storage::{ObjectRef, StorageError};
 
 /// The kind's name in storage paths.
@@ -42,6 +43,8 @@ pub enum ReconcileError {
     Sparse(#[from] SparseError),
     #[error(transparent)]
     Include(#[from] IncludeError),
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
     #[error("unable to archive artifact to storage: {0}")]
     Storage(#[from] StorageError),
     #[error("the storage task failed: {0}")]
@@ -67,7 +70,8 @@ impl ReconcileError {
             ReconcileError::Ignore(_) | ReconcileError::Storage(_) | ReconcileError::Task(_) => {
                 Some((types::STORAGE_OPERATION_FAILED, reasons::STORAGE_OPERATION_FAILED))
             }
-            ReconcileError::Kube(_) | ReconcileError::NoNamespace => None,
+            // Shown on SourceVerified instead (`status::verification_failed`).
+            ReconcileError::Verify(_) | ReconcileError::Kube(_) | ReconcileError::NoNamespace => None,
         }
     }
 }
@@ -119,6 +123,7 @@ pub async fn apply(obj: Arc<GitRepository>, state: &State) -> Result<Action, Rec
             let new = outcome.artifact.is_some();
             let observed = status::Observed::of(&obj.spec);
             status::succeeded(&mut next, generation, outcome.artifact, observed, &revision);
+            status::verification(&mut next, obj.spec.verify.as_ref(), generation, outcome.verified.as_deref());
             next.included_artifacts = (!outcome.included.is_empty()).then_some(outcome.included);
             if next != before {
                 status::apply(&api, &name, &next).await?;
@@ -139,6 +144,19 @@ pub async fn apply(obj: Arc<GitRepository>, state: &State) -> Result<Action, Rec
             }
             state.backoff.reset(&namespace, &name);
             Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
+        }
+        Err(ReconcileError::Verify(error)) => {
+            let (reason, message) = (error.reason(), error.to_string());
+            let in_storage = next.artifact.as_ref().is_some_and(|a| state.storage.artifact_exists(a));
+            status::verification_failed(&mut next, generation, reason, &message, error.is_stalling(), in_storage);
+            if next != before {
+                status::apply(&api, &name, &next).await?;
+            }
+            state.recorder.record(obj.as_ref(), Severity::Error, reason, &message, None, Default::default()).await;
+            if error.is_stalling() {
+                return Ok(Action::await_change());
+            }
+            Err(ReconcileError::Verify(error))
         }
         Err(error) => {
             if let Some((type_, reason)) = error.condition() {
@@ -161,6 +179,8 @@ struct Produced {
     artifact: Option<weir_api::meta::Artifact>,
     /// The artifacts of `spec.include`, in its order.
     included: Vec<weir_api::meta::Artifact>,
+    /// The SourceVerified message, when `spec.verify` checked this checkout.
+    verified: Option<String>,
 }
 
 async fn produce(
@@ -192,7 +212,8 @@ async fn produce(
     // The cheap check: the same revision and content rules, and the file still in storage.
     let stored = current.artifact.clone().filter(|a| state.storage.artifact_exists(a));
     let same_rules = status::Observed::of(&obj.spec).matches(current)
-        && include::same_artifacts(current.included_artifacts.as_deref(), &included);
+        && include::same_artifacts(current.included_artifacts.as_deref(), &included)
+        && !status::requires_verification(obj.spec.verify.as_ref(), current);
     let stored_revision = stored.as_ref().map(|a| a.revision.clone());
     let unchanged = move |revision: &str| same_rules && stored_revision.as_deref() == Some(revision);
 
@@ -206,9 +227,13 @@ async fn produce(
                     tracing::warn!(%namespace, %name, %error, "garbage collection of old artifacts failed");
                 }
             }
-            Ok(Produced { revision, artifact: None, included })
+            Ok(Produced { revision, artifact: None, included, verified: None })
         }
-        Fetched::CheckedOut { revision, commit, dir, temp } => {
+        Fetched::CheckedOut { revision, commit, tag, dir, temp } => {
+            let verification = match &obj.spec.verify {
+                Some(verify) => Some((verify.mode(), trusted_keys(state, namespace, &verify.secret_ref.name).await?)),
+                None => None,
+            };
             let storage = state.storage.clone();
             let ignore = obj.spec.ignore.clone();
             let (namespace, name) = (namespace.to_string(), name.to_string());
@@ -216,6 +241,11 @@ async fn produce(
             let to_copy = included.clone();
             let artifact = tokio::task::spawn_blocking(move || -> Result<_, ReconcileError> {
                 let _checkout = temp; // removed once archived
+                // Nothing of an unverified checkout may reach the storage.
+                let verified = match verification {
+                    Some((mode, keys)) => Some(verify::verify_checkout(&dir, &commit, tag.as_ref(), mode, &keys)?),
+                    None => None,
+                };
                 include::copy_into(&dir, &includes, &to_copy, &storage)?;
                 let ignore = SourceIgnore::load(&dir, ignore.as_deref())?;
                 if let Some(sparse) = &sparse {
@@ -227,11 +257,12 @@ async fn produce(
                 if let Err(error) = storage.garbage_collect(&artifact) {
                     tracing::warn!(%namespace, %name, %error, "garbage collection of old artifacts failed");
                 }
-                Ok(artifact)
+                Ok((artifact, verified))
             })
             .await
             .map_err(|e| ReconcileError::Task(e.to_string()))??;
-            Ok(Produced { revision, artifact: Some(artifact), included })
+            let (artifact, verified) = artifact;
+            Ok(Produced { revision, artifact: Some(artifact), included, verified })
         }
     }
 }
@@ -306,6 +337,15 @@ async fn credentials(
         (None, None, None) => Auth::None,
     };
     Ok((auth, http))
+}
+
+/// The OpenPGP and SSH public keys of `verify.secretRef`.
+async fn trusted_keys(state: &State, namespace: &str, name: &str) -> Result<verify::TrustedKeys, ReconcileError> {
+    let secrets: Api<Secret> = Api::namespaced(state.client.clone(), namespace);
+    let secret = secrets.get(name).await.map_err(|e| {
+        VerifyError::Keys(format!("failed to get secret '{namespace}/{name}': {}", short_kube_error(&e)))
+    })?;
+    Ok(verify::keys_from_secret(&format!("{namespace}/{name}"), &secret.data.unwrap_or_default())?)
 }
 
 async fn secret_data(

@@ -10,6 +10,8 @@ pub struct RemoteRef {
     pub name: String,
     /// The commit, as 40 hex digits.
     pub commit: String,
+    /// The annotated tag object the ref points to, when it is one.
+    pub tag: Option<String>,
 }
 
 /// What to fetch, once the spec's reference is resolved against the remote's refs.
@@ -190,7 +192,7 @@ mod tests {
             ("refs/pull/1/head", B),
         ]
         .into_iter()
-        .map(|(name, commit)| RemoteRef { name: name.into(), commit: commit.into() })
+        .map(|(name, commit)| RemoteRef { name: name.into(), commit: commit.into(), tag: None })
         .collect()
     }
 

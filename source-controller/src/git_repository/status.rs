@@ -5,7 +5,7 @@ use kube::api::Api;
 use weir_api::annotations::field_managers::SOURCE_CONTROLLER;
 use weir_api::conditions::{self, ConditionStatus, reasons, types};
 use weir_api::meta::Artifact;
-use weir_api::source::git_repository::GitRepositoryInclude;
+use weir_api::source::git_repository::{GitRepositoryInclude, GitRepositoryVerification, GitVerificationMode};
 use weir_api::source::{GitRepository, GitRepositorySpec, GitRepositoryStatus};
 use weir_runtime::status::{apply as apply_status, condition, mark_failed, mark_progressing, mark_ready, mark_stalled};
 
@@ -125,6 +125,74 @@ pub fn stalled(status: &mut GitRepositoryStatus, generation: Option<i64>, messag
     mark_stalled(status.conditions.get_or_insert_with(Vec::new), generation, reasons::INVALID_SPEC, message);
 }
 
+/// The mode as Flux records it in `status.sourceVerificationMode` (`head` is written `HEAD`).
+pub fn mode_name(mode: GitVerificationMode) -> &'static str {
+    match mode {
+        GitVerificationMode::Tag => "Tag",
+        GitVerificationMode::TagAndHead => "TagAndHEAD",
+        GitVerificationMode::Head | GitVerificationMode::LegacyHead => "HEAD",
+    }
+}
+
+/// Whether the next checkout must be verified even at an unchanged revision: `verify` was just
+/// added or its mode changed, or the last verification did not pass.
+pub fn requires_verification(verify: Option<&GitRepositoryVerification>, status: &GitRepositoryStatus) -> bool {
+    let Some(verify) = verify else { return false };
+    let list = status.conditions.as_deref().unwrap_or_default();
+    status.source_verification_mode.as_deref() != Some(mode_name(verify.mode()))
+        || !conditions::is_true(list, types::SOURCE_VERIFIED)
+}
+
+/// Records the verification outcome of a successful reconcile: SourceVerified True with
+/// `message` when this checkout was verified, nothing new when the revision was unchanged, and
+/// no condition at all once `verify` is gone from the spec.
+pub fn verification(
+    status: &mut GitRepositoryStatus,
+    verify: Option<&GitRepositoryVerification>,
+    generation: Option<i64>,
+    message: Option<&str>,
+) {
+    let list = status.conditions.get_or_insert_with(Vec::new);
+    let Some(verify) = verify else {
+        conditions::remove(list, types::SOURCE_VERIFIED);
+        status.source_verification_mode = None;
+        return;
+    };
+    if let Some(message) = message {
+        conditions::set(
+            list,
+            condition(types::SOURCE_VERIFIED, ConditionStatus::True, reasons::SUCCEEDED, message, generation),
+        );
+        status.source_verification_mode = Some(mode_name(verify.mode()).to_string());
+    }
+}
+
+/// A failed verification: SourceVerified False and Ready False with Flux's reason, Stalled when
+/// only a spec change can help; the last artifact stays.
+pub fn verification_failed(
+    status: &mut GitRepositoryStatus,
+    generation: Option<i64>,
+    reason: &str,
+    message: &str,
+    stalling: bool,
+    artifact_in_storage: bool,
+) {
+    let list = status.conditions.get_or_insert_with(Vec::new);
+    for type_ in [types::FETCH_FAILED, types::STORAGE_OPERATION_FAILED, types::INCLUDE_UNAVAILABLE, types::STALLED] {
+        conditions::remove(list, type_);
+    }
+    conditions::set(list, condition(types::SOURCE_VERIFIED, ConditionStatus::False, reason, message, generation));
+    if stalling {
+        status.observed_generation = generation;
+        mark_stalled(list, generation, reason, message);
+    } else {
+        mark_failed(list, generation, reason, message);
+    }
+    if !artifact_in_storage {
+        conditions::remove(list, types::ARTIFACT_IN_STORAGE);
+    }
+}
+
 /// Writes `status` with server-side apply, forcing ownership of the fields, as Flux does.
 pub async fn apply(api: &Api<GitRepository>, name: &str, status: &GitRepositoryStatus) -> kube::Result<()> {
     apply_status(api, SOURCE_CONTROLLER, name, status).await
@@ -154,5 +222,25 @@ mod tests {
         assert!(conditions::find(&list, types::FETCH_FAILED).is_none());
         assert!(conditions::find(&list, types::RECONCILING).is_none());
         assert!(conditions::is_true(&list, types::READY));
+    }
+
+    #[test]
+    fn verification_is_required_until_it_passed_in_the_current_mode() {
+        use weir_api::meta::LocalObjectReference;
+        let verify = GitRepositoryVerification { mode: None, secret_ref: LocalObjectReference { name: "keys".into() } };
+        let mut status = GitRepositoryStatus::default();
+        assert!(!requires_verification(None, &status));
+        assert!(requires_verification(Some(&verify), &status));
+        verification(&mut status, Some(&verify), Some(1), Some("verified signature of"));
+        assert!(!requires_verification(Some(&verify), &status));
+        let tag = GitRepositoryVerification { mode: Some(GitVerificationMode::Tag), ..verify.clone() };
+        assert!(requires_verification(Some(&tag), &status));
+        verification_failed(&mut status, Some(2), "InvalidCommitSignature", "bad", false, true);
+        assert!(requires_verification(Some(&verify), &status));
+        let list = status.conditions.clone().unwrap();
+        assert_eq!(conditions::find(&list, types::READY).unwrap().reason, "InvalidCommitSignature");
+        verification(&mut status, None, Some(3), None);
+        assert!(conditions::find(status.conditions.as_deref().unwrap(), types::SOURCE_VERIFIED).is_none());
+        assert_eq!(status.source_verification_mode, None);
     }
 }
