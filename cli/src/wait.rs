@@ -47,9 +47,14 @@ pub async fn handled(
     let subject = format!("{} {namespace}/{name}", kind.kind);
     let progress = Progress::start(format!("waiting for {subject} to be reconciled"));
     let requested_owned = requested.to_string();
+    // Waiting on dependencies is progress, not an outcome: the controller reconciles again as
+    // soon as they are Ready, so keep waiting (until the timeout) for the real result.
     let settled = move |object: Option<&DynamicObject>| {
         object.and_then(|o| serde_json::to_value(o).ok()).is_some_and(|v| {
-            status::last_handled(&v) == Some(requested_owned.as_str()) && status::ready(&v).status != "Unknown"
+            let ready = status::ready(&v);
+            status::last_handled(&v) == Some(requested_owned.as_str())
+                && ready.status != "Unknown"
+                && ready.reason != weir_api::conditions::reasons::DEPENDENCY_NOT_READY
         })
     };
     let object = match tokio::time::timeout(timeout, await_condition(api.clone(), name, settled)).await {

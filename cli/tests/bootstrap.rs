@@ -83,6 +83,38 @@ async fn bootstrap_over_http_is_idempotent_and_the_cluster_follows_the_repositor
 }
 
 #[tokio::test]
+async fn bootstrap_over_ssh_with_a_checked_host_key() {
+    let env = TestEnv::shared().await;
+    let namespace = env.namespace("bootstrap-ssh").await;
+    let repo = Repo::new("fleet");
+    let sshd = support::SshServer::start();
+    let keys = tempfile::tempdir().unwrap();
+    let (key, known_hosts) = (keys.path().join("identity"), keys.path().join("known_hosts"));
+    std::fs::write(&key, sshd.client_key()).unwrap();
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    std::fs::write(&known_hosts, format!("{}\n", sshd.known_hosts())).unwrap();
+    let controllers = Controllers::start(env, &namespace, &["source-controller", "kustomize-controller"], &[]).unwrap();
+
+    let url = sshd.url(&repo.bare);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["bootstrap", "git", "--url", &url, "--path", "clusters/ssh"])
+        .args(["--components", "source-controller,kustomize-controller", "--timeout", "3m", "-n", &namespace])
+        .arg("--private-key-file")
+        .arg(&key)
+        .arg("--ssh-known-hosts-file")
+        .arg(&known_hosts)
+        .arg(format!("--kubeconfig={}", env.kubeconfig_path().display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "bootstrap over SSH failed:\n{stderr}\n{}\n{}", sshd.log(), controllers.logs());
+    assert_eq!(commits(&repo), 1);
+    let secret = Api::<Secret>::namespaced(env.client(), &namespace).get("flux-system").await.unwrap();
+    let data = secret.data.unwrap();
+    assert!(data.contains_key("identity") && data.contains_key("known_hosts"));
+}
+
+#[tokio::test]
 async fn bootstrap_refuses_ssh_without_host_keys() {
     let env = TestEnv::shared().await;
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
