@@ -69,6 +69,9 @@ pub struct GitArgs {
     /// The container registry of the controller images.
     #[arg(long, default_value = "ghcr.io/weir-gitops")]
     registry: String,
+    /// Whether to add NetworkPolicies that confine traffic into the namespace.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    network_policy: bool,
     /// The commit author's name.
     #[arg(long, default_value = "Weir")]
     author_name: String,
@@ -109,6 +112,7 @@ async fn git_bootstrap(cluster: &ClusterArgs, args: GitArgs) -> anyhow::Result<(
         components: args.components.clone(),
         log_level: "info".to_string(),
         watch_all_namespaces: true,
+        network_policy: args.network_policy,
         server_version: apply::parse_server_version(&version.major, &version.minor),
     };
     let components = generate(&opts);

@@ -13,6 +13,8 @@ pub struct InstallOptions {
     pub components: Vec<String>,
     pub log_level: String,
     pub watch_all_namespaces: bool,
+    /// Add the NetworkPolicies that confine traffic into the namespace.
+    pub network_policy: bool,
     /// `(major, minor)` of the target server, when known: CRDs are adapted to it.
     pub server_version: Option<(u32, u32)>,
 }
@@ -34,6 +36,9 @@ pub fn generate(opts: &InstallOptions) -> Vec<Value> {
     for c in &selected {
         objects.extend(c.services.iter().map(|s| service(opts, c, s.name, s.target_port)));
         objects.push(deployment(opts, c));
+    }
+    if opts.network_policy {
+        objects.extend(super::network_policies::generate(opts, &common_labels(opts)));
     }
     objects
 }
@@ -194,6 +199,7 @@ mod tests {
     use super::*;
     use k8s_openapi::api::apps::v1::Deployment;
     use k8s_openapi::api::core::v1::{Namespace, Service, ServiceAccount};
+    use k8s_openapi::api::networking::v1::NetworkPolicy;
     use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
     use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 
@@ -205,6 +211,7 @@ mod tests {
             components: components.iter().map(ToString::to_string).collect(),
             log_level: "info".into(),
             watch_all_namespaces: true,
+            network_policy: true,
             server_version: None,
         }
     }
@@ -226,6 +233,7 @@ mod tests {
                 "ClusterRoleBinding" => serde_json::from_value::<ClusterRoleBinding>(o.clone()).is_ok(),
                 "Service" => serde_json::from_value::<Service>(o.clone()).is_ok(),
                 "Deployment" => serde_json::from_value::<Deployment>(o.clone()).is_ok(),
+                "NetworkPolicy" => serde_json::from_value::<NetworkPolicy>(o.clone()).is_ok(),
                 other => panic!("unexpected kind {other}"),
             };
             assert!(ok, "{kind} {} does not parse as a typed object", o["metadata"]["name"]);
@@ -287,5 +295,17 @@ mod tests {
         let new = generate(&opts);
         assert!(!has_cel(&old));
         assert!(has_cel(&new));
+    }
+
+    #[test]
+    fn network_policies_are_optional_and_open_the_webhook_receiver() {
+        let with = generate(&options(&["notification-controller"]));
+        let policies: Vec<&Value> = with.iter().filter(|o| o["kind"] == "NetworkPolicy").collect();
+        let names: Vec<&str> = policies.iter().map(|p| p["metadata"]["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["allow-egress", "allow-scraping", "allow-webhooks"]);
+        assert_eq!(policies[2]["spec"]["podSelector"]["matchLabels"]["app"], "notification-controller");
+        let mut opts = options(&["notification-controller"]);
+        opts.network_policy = false;
+        assert!(!kinds(&generate(&opts)).iter().any(|k| k == "NetworkPolicy"));
     }
 }

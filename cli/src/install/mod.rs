@@ -3,6 +3,7 @@
 pub(crate) mod apply;
 pub(crate) mod components;
 pub(crate) mod manifests;
+mod network_policies;
 
 use std::io::Write;
 
@@ -31,6 +32,9 @@ pub struct InstallArgs {
     /// Whether the controllers watch all namespaces or only their own.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     watch_all_namespaces: bool,
+    /// Whether to add NetworkPolicies that confine traffic into the namespace.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    network_policy: bool,
 }
 
 pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()> {
@@ -46,6 +50,7 @@ pub async fn run(cluster: &ClusterArgs, args: InstallArgs) -> anyhow::Result<()>
         components: args.components,
         log_level: args.log_level,
         watch_all_namespaces: args.watch_all_namespaces,
+        network_policy: args.network_policy,
         server_version: None,
     };
     if args.export {
