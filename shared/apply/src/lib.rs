@@ -6,6 +6,7 @@
 //! it carries the caller's owner labels) and waits for the applied objects to become healthy.
 
 mod changeset;
+mod defaults;
 mod discovery;
 mod drift;
 mod error;

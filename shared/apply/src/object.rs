@@ -52,8 +52,10 @@ pub struct Object {
 }
 
 impl Object {
-    /// Checks that `value` is an object with `apiVersion`, `kind` and `metadata.name`.
-    pub fn new(value: Value) -> Result<Object, ApplyError> {
+    /// Checks that `value` is an object with `apiVersion`, `kind` and `metadata.name`, and fills
+    /// in the defaults server-side apply needs on older servers (ports' `protocol`).
+    pub fn new(mut value: Value) -> Result<Object, ApplyError> {
+        crate::defaults::set_native_defaults(&mut value);
         let kind = value.pointer("/kind").and_then(Value::as_str).unwrap_or_default().to_string();
         let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
         let namespace = value.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default().to_string();
