@@ -99,7 +99,6 @@ fn generated_kustomization_with_namespace_prefix_and_suffix() {
         ("apps/ns.yaml", NS),
         ("apps/web/deploy.yaml", DEPLOY),
         ("apps/notes.txt", "kind: not yaml"),
-        ("apps/values.yaml", "replicas: 2\n"),
     ]);
     let spec = spec(json!({"path": "./apps", "targetNamespace": "prod", "namePrefix": "p-", "nameSuffix": "-s"}));
     let objects = build_and_compare(dir.path(), &spec);
@@ -113,6 +112,10 @@ fn generated_kustomization_with_namespace_prefix_and_suffix() {
     );
     // The artifact is only read.
     assert!(!dir.path().join("apps/kustomization.yaml").exists());
+    // As in Flux, a YAML file there that holds no Kubernetes object fails the build.
+    std::fs::write(dir.path().join("apps/values.yaml"), "replicas: 2\n").unwrap();
+    let err = flux::build(dir.path(), &spec, &BTreeMap::new()).unwrap_err().to_string();
+    assert!(err.contains("apps/values.yaml") && err.contains("failed to decode Kubernetes YAML"), "{err}");
 }
 
 #[test]
@@ -192,7 +195,8 @@ fn paths_are_confined_and_must_exist() {
     let err = flux::build(dir.path(), &spec(json!({"path": "nope"})), &BTreeMap::new()).unwrap_err();
     assert_eq!(err.to_string(), "kustomization path not found: 'nope'");
     let dir = artifact(&[("bad.yaml", "kind: ConfigMap\nmetadata: [\n")]);
-    assert!(matches!(flux::build(dir.path(), &spec(json!({})), &BTreeMap::new()), Err(FluxBuildError::Kustomize(_))));
+    let err = flux::build(dir.path(), &spec(json!({})), &BTreeMap::new()).unwrap_err();
+    assert!(err.to_string().contains("failed to decode Kubernetes YAML"), "{err}");
     let dir = artifact(&[("empty/README.md", "nothing here")]);
     assert!(flux::build(dir.path(), &spec(json!({"path": "empty"})), &BTreeMap::new()).unwrap().is_empty());
 }
