@@ -26,7 +26,7 @@ async fn drive<K, ReconcileFut, E>(
     E: std::error::Error + Send + Sync + 'static,
 {
     let shutdown = context.shutdown.clone();
-    controller
+    let running = controller
         .with_config(kube::runtime::controller::Config::default().concurrency(context.concurrency))
         .graceful_shutdown_on(async move { shutdown.cancelled().await })
         .run(reconcile, error_policy::<K, E>, shared)
@@ -34,9 +34,21 @@ async fn drive<K, ReconcileFut, E>(
             if let Err(error) = result {
                 tracing::debug!(%error, kind = %K::kind(&()), "reconcile");
             }
-        })
-        .await;
+        });
+    // A shutdown that arrives before the first list completes cuts the watch that would make
+    // the store ready, and kube's runner then waits for it forever: bound the wait.
+    let deadline = async {
+        context.shutdown.cancelled().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        () = running => {}
+        () = deadline => tracing::warn!(kind = %K::kind(&()), "reconciles still running at shutdown were abandoned"),
+    }
 }
+
+/// How long running reconciles may take to finish after the shutdown signal.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What every reconcile shares.
 pub struct Shared {
