@@ -8,10 +8,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod support;
-// source-controller's Git servers on loopback (git http-backend behind a CGI shim), shared as a
-// file rather than copied: tests may run other controllers' binaries, never link their crates.
-#[path = "../../source-controller/tests/support/mod.rs"]
-mod git_support;
+// Git servers on loopback (git http-backend behind a CGI shim).
+use weir_testenv::git as git_support;
 
 use std::collections::BTreeMap;
 use std::future::Future;

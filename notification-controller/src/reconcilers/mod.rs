@@ -10,7 +10,6 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
 
-use futures::StreamExt;
 use kube::runtime::controller::{Action, Controller};
 use kube::{Resource, ResourceExt};
 
@@ -25,30 +24,8 @@ async fn drive<K, ReconcileFut, E>(
     ReconcileFut: Future<Output = Result<Action, E>> + Send + 'static,
     E: std::error::Error + Send + Sync + 'static,
 {
-    let shutdown = context.shutdown.clone();
-    let running = controller
-        .with_config(kube::runtime::controller::Config::default().concurrency(context.concurrency))
-        .graceful_shutdown_on(async move { shutdown.cancelled().await })
-        .run(reconcile, error_policy::<K, E>, shared)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, kind = %K::kind(&()), "reconcile");
-            }
-        });
-    // A shutdown that arrives before the first list completes cuts the watch that would make
-    // the store ready, and kube's runner then waits for it forever: bound the wait.
-    let deadline = async {
-        context.shutdown.cancelled().await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-    };
-    tokio::select! {
-        () = running => {}
-        () = deadline => tracing::warn!(kind = %K::kind(&()), "reconciles still running at shutdown were abandoned"),
-    }
+    weir_runtime::drive(controller, context, reconcile, error_policy::<K, E>, shared).await;
 }
-
-/// How long running reconciles may take to finish after the shutdown signal.
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What every reconcile shares.
 pub struct Shared {

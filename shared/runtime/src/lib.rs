@@ -6,6 +6,7 @@
 
 pub mod artifact;
 pub mod client;
+pub mod controller;
 pub mod events;
 pub mod flags;
 pub mod identity;
@@ -22,6 +23,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use controller::drive;
 pub use flags::{CommonFlags, ListenAddr, parse_with_defaults};
 pub use metrics::Metrics;
 pub use shutdown::CancellationToken;
@@ -33,6 +35,10 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// How long the reconcilers get to finish after the shutdown signal, as in controller-runtime.
 const GRACEFUL_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long one kind's running reconciles get after the shutdown signal before [`drive`]
+/// abandons them, within [`GRACEFUL_SHUTDOWN_TIMEOUT`] so that servers can stop after them.
+pub const RECONCILE_GRACE: Duration = Duration::from_secs(10);
 
 /// What a controller's reconcilers are given.
 #[derive(Clone)]
@@ -173,14 +179,9 @@ async fn until_drained(
     work: impl Future<Output = anyhow::Result<()>>,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut work = std::pin::pin!(work);
-    tokio::select! {
-        result = &mut work => return result,
-        _ = shutdown.cancelled() => {}
-    }
-    match tokio::time::timeout(GRACEFUL_SHUTDOWN_TIMEOUT, work).await {
-        Ok(result) => result,
-        Err(_) => {
+    match shutdown::bounded(work, shutdown, GRACEFUL_SHUTDOWN_TIMEOUT).await {
+        Some(result) => result,
+        None => {
             tracing::warn!("the reconcilers did not stop within {GRACEFUL_SHUTDOWN_TIMEOUT:?} of the shutdown signal");
             Ok(())
         }
