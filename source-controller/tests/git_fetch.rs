@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use weir_testenv::git as support;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;

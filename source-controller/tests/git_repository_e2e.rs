@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use weir_testenv::git as support;
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod oci_support;
-mod support;
+use weir_testenv::git as support;
 
 use std::collections::BTreeMap;
 use std::future::Future;

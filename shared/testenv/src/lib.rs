@@ -12,6 +12,7 @@
 pub mod controllers;
 mod controlplane;
 mod crds;
+pub mod git;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -5,17 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::{Resource, ResourceExt};
 use weir_api::Validate;
-use weir_api::annotations::RECONCILE_REQUESTED_AT;
 use weir_api::conditions::{reasons, types};
 use weir_api::source::git_repository::GitRepositoryInclude;
 use weir_api::source::{GitRepository, GitRepositoryStatus};
-use weir_runtime::events::Severity;
 
-use super::State;
 use super::fetch::{self, FetchError, FetchRequest, Fetched};
 use super::git::{self, Auth, GitError};
 use super::http_options::HttpOptions;
@@ -25,6 +22,7 @@ use super::sparse::{SparseDirs, SparseError, SparseFilter};
 use super::ssh::SshAuth;
 use super::status;
 use super::verify::{self, VerifyError};
+use crate::reconciler::{Cycle, NewArtifact, SourceError, State};
 use crate::storage::{ObjectRef, StorageError};
 
 /// The kind's name in storage paths.
@@ -55,8 +53,7 @@ pub enum ReconcileError {
     NoNamespace,
 }
 
-impl ReconcileError {
-    /// The negative-polarity condition and the reason, or `None` for errors not shown in status.
+impl SourceError for ReconcileError {
     fn condition(&self) -> Option<(&'static str, &'static str)> {
         match self {
             ReconcileError::Secret(_) => Some((types::FETCH_FAILED, reasons::AUTHENTICATION_FAILED)),
@@ -74,102 +71,66 @@ impl ReconcileError {
             ReconcileError::Verify(_) | ReconcileError::Kube(_) | ReconcileError::NoNamespace => None,
         }
     }
+
+    fn no_namespace() -> Self {
+        ReconcileError::NoNamespace
+    }
+
+    fn task(error: tokio::task::JoinError) -> Self {
+        ReconcileError::Task(error.to_string())
+    }
 }
 
 /// Reconciles an object that is not being deleted.
 pub async fn apply(obj: Arc<GitRepository>, state: &State) -> Result<Action, ReconcileError> {
-    let namespace = obj.namespace().ok_or(ReconcileError::NoNamespace)?;
-    let name = obj.name_any();
-    let api: Api<GitRepository> = Api::namespaced(state.client.clone(), &namespace);
-    let generation = obj.meta().generation;
-    let requested_at = obj.annotations().get(RECONCILE_REQUESTED_AT).cloned();
-    let before = status::current(&obj);
-
-    if obj.spec.suspend == Some(true) {
-        tracing::info!(%namespace, %name, "reconciliation is suspended for this object");
+    let Some(cycle) = Cycle::begin::<ReconcileError>(obj, &state.client)? else {
         return Ok(Action::await_change());
-    }
+    };
+    let (obj, namespace, name, generation) = (&cycle.obj, &cycle.namespace, &cycle.name, cycle.generation);
     if let Err(errors) = obj.validate() {
-        let mut next = before.clone();
-        status::stalled(&mut next, generation, &format!("invalid spec: {errors}"));
-        next.last_handled_reconcile_at = requested_at.or(next.last_handled_reconcile_at);
-        if next != before {
-            status::apply(&api, &name, &next).await?;
-        }
-        return Ok(Action::await_change());
+        return Ok(cycle.stall(reasons::INVALID_SPEC, &format!("invalid spec: {errors}")).await?);
     }
     // Validated above, so these parse.
     let interval = obj.spec.interval().unwrap_or(Duration::from_secs(60));
     let timeout = obj.spec.timeout().unwrap_or(weir_api::source::git_repository::DEFAULT_TIMEOUT);
 
-    let mut working = before.clone();
-    let new_request = requested_at.is_some() && requested_at != before.last_handled_reconcile_at;
-    if before.observed_generation != generation || new_request {
-        status::progressing(&mut working, generation, "reconciliation in progress");
-        if working.artifact.is_some() && !status::Observed::of(&obj.spec).matches(&working) {
-            status::outdated(&mut working, generation);
-        }
-        if working != before {
-            status::apply(&api, &name, &working).await?;
-        }
-    }
-
-    let result = produce(&obj, state, &namespace, &name, timeout, &working).await;
-    let mut next = working.clone();
-    next.last_handled_reconcile_at = requested_at.or(next.last_handled_reconcile_at);
+    let mut next = cycle
+        .start(|working| {
+            if working.artifact.is_some() && !status::Observed::of(&obj.spec).matches(working) {
+                status::outdated(working, generation);
+            }
+        })
+        .await?;
+    let result = produce(obj, state, namespace, name, timeout, &next).await;
     match result {
         Ok(outcome) => {
-            let revision = outcome.revision.clone();
+            let revision = outcome.revision;
             let new = outcome.artifact.is_some();
             let observed = status::Observed::of(&obj.spec);
             status::succeeded(&mut next, generation, outcome.artifact, observed, &revision);
             status::verification(&mut next, obj.spec.verify.as_ref(), generation, outcome.verified.as_deref());
             next.included_artifacts = (!outcome.included.is_empty()).then_some(outcome.included);
-            if next != before {
-                status::apply(&api, &name, &next).await?;
-            }
-            if new {
-                tracing::info!(%namespace, %name, %revision, "stored artifact");
-                state
-                    .recorder
-                    .record(
-                        obj.as_ref(),
-                        Severity::Info,
-                        "NewArtifact",
-                        &status::stored_message(&revision),
-                        Some(&revision),
-                        Default::default(),
-                    )
-                    .await;
-            }
-            state.backoff.reset(&namespace, &name);
+            let message = status::stored_message(&revision);
+            let event = new.then(|| NewArtifact {
+                reason: "NewArtifact",
+                message: &message,
+                revision: &revision,
+                metadata: Default::default(),
+            });
+            cycle.succeeded(state, &next, event).await?;
             Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
         }
         Err(ReconcileError::Verify(error)) => {
             let (reason, message) = (error.reason(), error.to_string());
-            let in_storage = next.artifact.as_ref().is_some_and(|a| state.storage.artifact_exists(a));
+            let in_storage = cycle.in_storage(state, &next);
             status::verification_failed(&mut next, generation, reason, &message, error.is_stalling(), in_storage);
-            if next != before {
-                status::apply(&api, &name, &next).await?;
-            }
-            state.recorder.record(obj.as_ref(), Severity::Error, reason, &message, None, Default::default()).await;
+            cycle.report_failure(state, &next, reason, &message).await?;
             if error.is_stalling() {
                 return Ok(Action::await_change());
             }
             Err(ReconcileError::Verify(error))
         }
-        Err(error) => {
-            if let Some((type_, reason)) = error.condition() {
-                let message = error.to_string();
-                let in_storage = next.artifact.as_ref().is_some_and(|a| state.storage.artifact_exists(a));
-                status::failed(&mut next, generation, type_, reason, &message, in_storage);
-                if next != before {
-                    status::apply(&api, &name, &next).await?;
-                }
-                state.recorder.record(obj.as_ref(), Severity::Error, reason, &message, None, Default::default()).await;
-            }
-            Err(error)
-        }
+        Err(error) => cycle.failed(state, next, error).await,
     }
 }
 
@@ -365,18 +326,4 @@ fn short_kube_error(error: &kube::Error) -> String {
         kube::Error::Api(status) => status.message.clone(),
         other => other.to_string(),
     }
-}
-
-/// Removes the object's artifacts when it is deleted.
-pub async fn cleanup(obj: Arc<GitRepository>, state: &State) -> Result<Action, ReconcileError> {
-    let namespace = obj.namespace().ok_or(ReconcileError::NoNamespace)?;
-    let name = obj.name_any();
-    let storage = state.storage.clone();
-    let (ns, n) = (namespace.clone(), name.clone());
-    tokio::task::spawn_blocking(move || storage.remove_object(ObjectRef::new(KIND, &ns, &n)))
-        .await
-        .map_err(|e| ReconcileError::Task(e.to_string()))??;
-    state.backoff.reset(&namespace, &name);
-    tracing::info!(%namespace, %name, "removed the artifacts of the deleted object");
-    Ok(Action::await_change())
 }

@@ -1,27 +1,32 @@
-//! The GitRepository status as Flux writes it: conditions with Flux's types and reasons, and the
-//! server-side apply of the status subresource under the `source-controller` field manager.
+//! The GitRepository status as Flux writes it: conditions with Flux's types and reasons.
 
-use kube::api::Api;
-use weir_api::annotations::field_managers::SOURCE_CONTROLLER;
 use weir_api::conditions::{self, ConditionStatus, reasons, types};
 use weir_api::meta::Artifact;
 use weir_api::source::git_repository::{GitRepositoryInclude, GitRepositoryVerification, GitVerificationMode};
-use weir_api::source::{GitRepository, GitRepositorySpec, GitRepositoryStatus};
-use weir_runtime::status::{apply as apply_status, condition, mark_failed, mark_progressing, mark_ready, mark_stalled};
+use weir_api::source::{GitRepositorySpec, GitRepositoryStatus};
+use weir_runtime::status::{condition, mark_failed, mark_ready, mark_stalled};
+
+use crate::reconciler::SourceStatus;
+use crate::reconciler::source::status_fields;
 
 /// `stored artifact for revision '<rev>'`, Flux's Ready message after success.
 pub fn stored_message(revision: &str) -> String {
     format!("stored artifact for revision '{revision}'")
 }
 
-/// The status a reconcile starts from: the object's own, so that what is not changed stays.
-pub fn current(obj: &GitRepository) -> GitRepositoryStatus {
-    obj.status.clone().unwrap_or_default()
-}
+impl SourceStatus for GitRepositoryStatus {
+    status_fields!();
 
-/// Marks the reconcile as in progress (a new generation or a requested reconcile).
-pub fn progressing(status: &mut GitRepositoryStatus, generation: Option<i64>, message: &str) {
-    mark_progressing(status.conditions.get_or_insert_with(Vec::new), generation, message);
+    fn mark_failed(
+        &mut self,
+        generation: Option<i64>,
+        failure_type: &str,
+        reason: &str,
+        message: &str,
+        artifact_in_storage: bool,
+    ) {
+        failed(self, generation, failure_type, reason, message, artifact_in_storage);
+    }
 }
 
 /// The spec fields that decide what goes into the artifact, as the status records them: when
@@ -119,12 +124,6 @@ pub fn failed(
     }
 }
 
-/// A spec the controller refuses: Stalled until the object changes.
-pub fn stalled(status: &mut GitRepositoryStatus, generation: Option<i64>, message: &str) {
-    status.observed_generation = generation;
-    mark_stalled(status.conditions.get_or_insert_with(Vec::new), generation, reasons::INVALID_SPEC, message);
-}
-
 /// The mode as Flux records it in `status.sourceVerificationMode` (`head` is written `HEAD`).
 pub fn mode_name(mode: GitVerificationMode) -> &'static str {
     match mode {
@@ -193,11 +192,6 @@ pub fn verification_failed(
     }
 }
 
-/// Writes `status` with server-side apply, forcing ownership of the fields, as Flux does.
-pub async fn apply(api: &Api<GitRepository>, name: &str, status: &GitRepositoryStatus) -> kube::Result<()> {
-    apply_status(api, SOURCE_CONTROLLER, name, status).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +216,17 @@ mod tests {
         assert!(conditions::find(&list, types::FETCH_FAILED).is_none());
         assert!(conditions::find(&list, types::RECONCILING).is_none());
         assert!(conditions::is_true(&list, types::READY));
+    }
+
+    #[test]
+    fn the_shared_reconcile_marks_failures_the_git_way() {
+        let mut status = GitRepositoryStatus::default();
+        failed(&mut status, Some(1), types::INCLUDE_UNAVAILABLE, "NotFound", "no include", false);
+        status.mark_failed(Some(1), types::FETCH_FAILED, reasons::GIT_OPERATION_FAILED, "unreachable", false);
+        let list = status.conditions.clone().unwrap();
+        assert!(conditions::find(&list, types::INCLUDE_UNAVAILABLE).is_none());
+        assert!(conditions::is_true(&list, types::FETCH_FAILED));
+        assert_eq!(conditions::find(&list, types::READY).unwrap().reason, reasons::GIT_OPERATION_FAILED);
     }
 
     #[test]

@@ -4,12 +4,15 @@
 //!
 //! The signed payload is the raw object as git hashes it, minus its signature: the `gpgsig`
 //! header (with its continuation lines) of a commit, the trailing armored block of a tag.
+//! OpenPGP keys must also be valid (not revoked, not expired) as go-crypto judges them:
+//! `openpgp`.
+
+mod openpgp;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use pgp::composed::{Deserializable, DetachedSignature, SignedPublicKey};
-use pgp::types::KeyDetails;
+use pgp::composed::{Deserializable, SignedPublicKey};
 use weir_api::source::git_repository::GitVerificationMode;
 
 use super::fetch::CheckedOutTag;
@@ -122,12 +125,15 @@ pub fn verify_checkout(
         let raw = object_bytes(&repo, id)?;
         let (payload, signature) = split_tag(&raw).ok_or_else(|| VerifyError::UnsignedTag(label.clone()))?;
         let key = verify_signature(&payload, &signature, keys)
-            .map_err(|message| VerifyError::Tag { tag: label.clone(), message })?;
+            .map_err(|e| VerifyError::Tag { tag: label.clone(), message: format!("unable to verify Git tag: {e}") })?;
         lines.push(format!("tag '{label}' with key '{key}'"));
     }
     if mode.verifies_head() {
         let raw = object_bytes(&repo, commit)?;
-        let failed = |message: String| VerifyError::Commit { commit: commit.to_string(), message };
+        let failed = |e: String| VerifyError::Commit {
+            commit: commit.to_string(),
+            message: format!("unable to verify Git commit: {e}"),
+        };
         let (payload, signature) = split_commit(&raw)
             .ok_or_else(|| failed("unable to verify payload as the provided signature is empty".to_string()))?;
         let key = verify_signature(&payload, &signature, keys).map_err(failed)?;
@@ -200,19 +206,12 @@ fn verify_signature(payload: &[u8], signature: &str, keys: &TrustedKeys) -> Resu
             .map(|key| key.fingerprint(ssh_key::HashAlg::Sha256).to_string())
             .ok_or_else(|| "unable to verify payload with any of the given SSH public keys".to_string());
     }
-    let (signature, _) =
-        DetachedSignature::from_string(signature).map_err(|e| format!("unable to read the signature: {e}"))?;
-    for key in &keys.pgp {
-        let by_primary = signature.verify(key, payload).is_ok();
-        if by_primary || key.public_subkeys.iter().any(|sub| signature.verify(sub, payload).is_ok()) {
-            return Ok(key_id(key));
-        }
-    }
-    Err("unable to verify payload with any of the given key rings".to_string())
+    openpgp::verify(payload, signature, &keys.pgp, unix_now())
 }
 
-fn key_id(key: &SignedPublicKey) -> String {
-    key.legacy_key_id().as_ref().iter().map(|b| format!("{b:02X}")).collect()
+fn unix_now() -> u32 {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    u32::try_from(secs).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -22,32 +22,16 @@ use kube::runtime::{WatchStreamExt, watcher};
 use weir_api::source::helm_chart::HelmChartSourceKind;
 use weir_api::source::{Bucket, GitRepository, HelmChart, HelmRepository};
 
+use crate::reconciler::State;
 use crate::storage::Storage;
 pub use reconcile::{KIND, ReconcileError};
 
-/// What every reconcile shares.
-pub struct State {
-    pub client: kube::Client,
-    pub storage: Storage,
-    recorder: weir_runtime::events::EventRecorder,
-    backoff: weir_runtime::requeue::Backoff,
-}
-
-impl crate::reconciler::Reconciler for State {
-    type Object = HelmChart;
+impl crate::reconciler::Reconciler for HelmChart {
     type Error = ReconcileError;
     const KIND: &'static str = KIND;
 
-    async fn apply(&self, obj: Arc<HelmChart>) -> Result<Action, ReconcileError> {
-        reconcile::apply(obj, self).await
-    }
-
-    async fn cleanup(&self, obj: Arc<HelmChart>) -> Result<Action, ReconcileError> {
-        reconcile::cleanup(obj, self).await
-    }
-
-    fn backoff(&self) -> &weir_runtime::requeue::Backoff {
-        &self.backoff
+    async fn apply(obj: Arc<HelmChart>, state: &State) -> Result<Action, ReconcileError> {
+        reconcile::apply(obj, state).await
     }
 
     fn related(
@@ -93,10 +77,7 @@ where
         + Sync
         + 'static,
 {
-    let api: Api<S> = match &context.watch_namespace {
-        Some(namespace) => Api::namespaced(context.client.clone(), namespace),
-        None => Api::all(context.client.clone()),
-    };
+    let api: Api<S> = crate::reconciler::watched(context);
     let trigger =
         watcher(api, watcher::Config::default().any_semantic()).default_backoff().touched_objects().predicate_filter(
             move |source: &S| {
@@ -123,12 +104,5 @@ where
 
 /// Runs the HelmChart controller until `context.shutdown`.
 pub async fn run(context: weir_runtime::Context, storage: Storage) -> anyhow::Result<()> {
-    let client = context.client.clone();
-    let state = State {
-        recorder: weir_runtime::events::EventRecorder::new(client.clone(), context.name, &context.events_addr),
-        client,
-        storage,
-        backoff: weir_runtime::requeue::Backoff::default(),
-    };
-    crate::reconciler::run(&context, state).await
+    crate::reconciler::run::<HelmChart>(&context, storage).await
 }

@@ -6,23 +6,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kube::Resource;
 use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::{Resource, ResourceExt};
 use weir_api::Validate;
-use weir_api::annotations::RECONCILE_REQUESTED_AT;
-use weir_api::annotations::field_managers::SOURCE_CONTROLLER;
 use weir_api::conditions::{reasons, types};
 use weir_api::meta::Artifact;
 use weir_api::source::helm_chart::{HelmChartSourceKind, ReconcileStrategy};
 use weir_api::source::helm_repository::HelmRepositoryType;
 use weir_api::source::{Bucket, GitRepository, HelmChart, HelmChartStatus, HelmRepository};
-use weir_runtime::events::Severity;
 
-use super::State;
 use super::fetch;
 use super::package::{self, BuildError};
-use crate::reconciler::conditions;
+use crate::reconciler::{Cycle, NewArtifact, SourceError, State, conditions};
 use crate::storage::{ObjectRef, StorageError};
 
 /// The kind's name in storage paths.
@@ -53,7 +49,7 @@ pub enum ReconcileError {
     NoNamespace,
 }
 
-impl ReconcileError {
+impl SourceError for ReconcileError {
     fn condition(&self) -> Option<(&'static str, &'static str)> {
         match self {
             ReconcileError::Source(_) => Some((types::FETCH_FAILED, "SourceUnavailable")),
@@ -66,6 +62,14 @@ impl ReconcileError {
             }
             ReconcileError::Kube(_) | ReconcileError::NoNamespace => None,
         }
+    }
+
+    fn no_namespace() -> Self {
+        ReconcileError::NoNamespace
+    }
+
+    fn task(error: tokio::task::JoinError) -> Self {
+        ReconcileError::Work(error.to_string())
     }
 }
 
@@ -82,107 +86,55 @@ fn summary(packaged: bool, name: &str, version: &str, values_files: &[String]) -
 
 /// Reconciles an object that is not being deleted.
 pub async fn apply(obj: Arc<HelmChart>, state: &State) -> Result<Action, ReconcileError> {
-    let namespace = obj.namespace().ok_or(ReconcileError::NoNamespace)?;
-    let name = obj.name_any();
-    let api: Api<HelmChart> = Api::namespaced(state.client.clone(), &namespace);
-    let generation = obj.meta().generation;
-    let requested_at = obj.annotations().get(RECONCILE_REQUESTED_AT).cloned();
-    let before = obj.status.clone().unwrap_or_default();
-
-    if obj.spec.suspend == Some(true) {
-        tracing::info!(%namespace, %name, "reconciliation is suspended for this object");
+    let Some(cycle) = Cycle::begin::<ReconcileError>(obj, &state.client)? else {
         return Ok(Action::await_change());
-    }
+    };
+    let (obj, namespace, name, generation) = (&cycle.obj, &cycle.namespace, &cycle.name, cycle.generation);
     if let Err(errors) = obj.validate() {
-        let mut next = before.clone();
-        next.observed_generation = generation;
-        conditions::stalled(
-            &mut next.conditions,
-            generation,
-            reasons::INVALID_SPEC,
-            &format!("invalid spec: {errors}"),
-        );
-        next.last_handled_reconcile_at = requested_at.or(next.last_handled_reconcile_at);
-        if next != before {
-            write_status(&api, &name, &next).await?;
-        }
-        return Ok(Action::await_change());
+        return Ok(cycle.stall(reasons::INVALID_SPEC, &format!("invalid spec: {errors}")).await?);
     }
     let interval = obj.spec.interval().unwrap_or(Duration::from_secs(60));
 
-    let mut working = before.clone();
-    let new_request = requested_at.is_some() && requested_at != before.last_handled_reconcile_at;
-    if before.observed_generation != generation || new_request {
-        conditions::progressing(&mut working.conditions, generation, "reconciliation in progress");
-        if working != before {
-            write_status(&api, &name, &working).await?;
-        }
-    }
-    let mut next = working.clone();
-    next.last_handled_reconcile_at = requested_at.or(next.last_handled_reconcile_at);
-
+    let mut next = cycle.start(|_| {}).await?;
     // HelmChart has no timeout of its own: a minute at least, the interval up to five.
     let timeout = Duration::from_secs(60).max(interval.min(Duration::from_secs(300)));
-    let result = match tokio::time::timeout(timeout, produce(&obj, state, &namespace, &name, &next)).await {
-        Ok(result) => result,
-        Err(_) => Err(ReconcileError::Timeout(timeout)),
+    let result = tokio::time::timeout(timeout, produce(obj, state, namespace, name, &next))
+        .await
+        .unwrap_or(Err(ReconcileError::Timeout(timeout)));
+    let built = match result {
+        Ok(built) => built,
+        Err(error) => return cycle.failed(state, next, error).await,
     };
-    match result {
-        Ok(built) => {
-            if let Some(artifact) = built.artifact.clone() {
-                next.artifact = Some(artifact);
-                next.url = built.url.clone().or(next.url);
-            }
-            next.observed_source_artifact_revision = Some(built.source_revision.clone());
-            next.observed_chart_name = Some(built.chart_name.clone());
-            next.observed_values_files = Some(built.values_files.clone()).filter(|v| !v.is_empty());
-            next.observed_generation = generation;
-            if obj.spec.verify.is_none() {
-                conditions::remove(&mut next.conditions, types::SOURCE_VERIFIED);
-            } else if let Some(message) = &built.verified {
-                let verified = weir_api::conditions::ConditionStatus::True;
-                conditions::set(
-                    &mut next.conditions,
-                    types::SOURCE_VERIFIED,
-                    verified,
-                    reasons::SUCCEEDED,
-                    message,
-                    generation,
-                );
-            }
-            conditions::succeeded(&mut next.conditions, generation, &built.message);
-            if next != before {
-                write_status(&api, &name, &next).await?;
-            }
-            if let Some(artifact) = built.artifact {
-                state
-                    .recorder
-                    .record(
-                        obj.as_ref(),
-                        Severity::Info,
-                        "ChartPackageSucceeded",
-                        &built.message,
-                        Some(&artifact.revision),
-                        Default::default(),
-                    )
-                    .await;
-            }
-            state.backoff.reset(&namespace, &name);
-            Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
-        }
-        Err(error) => {
-            if let Some((type_, reason)) = error.condition() {
-                let message = error.to_string();
-                let in_storage = next.artifact.as_ref().is_some_and(|a| state.storage.artifact_exists(a));
-                conditions::failed(&mut next.conditions, generation, type_, reason, &message, in_storage);
-                if next != before {
-                    write_status(&api, &name, &next).await?;
-                }
-                state.recorder.record(obj.as_ref(), Severity::Error, reason, &message, None, Default::default()).await;
-            }
-            Err(error)
-        }
+    if let Some(artifact) = built.artifact.clone() {
+        next.artifact = Some(artifact);
+        next.url = built.url.clone().or(next.url);
     }
+    next.observed_source_artifact_revision = Some(built.source_revision.clone());
+    next.observed_chart_name = Some(built.chart_name.clone());
+    next.observed_values_files = Some(built.values_files.clone()).filter(|v| !v.is_empty());
+    next.observed_generation = generation;
+    if obj.spec.verify.is_none() {
+        conditions::remove(&mut next.conditions, types::SOURCE_VERIFIED);
+    } else if let Some(message) = &built.verified {
+        let verified = weir_api::conditions::ConditionStatus::True;
+        conditions::set(
+            &mut next.conditions,
+            types::SOURCE_VERIFIED,
+            verified,
+            reasons::SUCCEEDED,
+            message,
+            generation,
+        );
+    }
+    conditions::succeeded(&mut next.conditions, generation, &built.message);
+    let event = built.artifact.as_ref().map(|artifact| NewArtifact {
+        reason: "ChartPackageSucceeded",
+        message: &built.message,
+        revision: &artifact.revision,
+        metadata: Default::default(),
+    });
+    cycle.succeeded(state, &next, event).await?;
+    Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
 }
 
 struct Built {
@@ -497,23 +449,6 @@ fn finish(storage: &crate::storage::Storage, artifact: &Artifact, namespace: &st
 fn short_revision(revision: &str) -> String {
     let hex = revision.rsplit(':').next().unwrap_or(revision);
     hex.chars().take(12).collect()
-}
-
-async fn write_status(api: &Api<HelmChart>, name: &str, status: &HelmChartStatus) -> kube::Result<()> {
-    weir_runtime::status::apply(api, SOURCE_CONTROLLER, name, status).await
-}
-
-/// Removes the object's artifacts when it is deleted.
-pub async fn cleanup(obj: Arc<HelmChart>, state: &State) -> Result<Action, ReconcileError> {
-    let namespace = obj.namespace().ok_or(ReconcileError::NoNamespace)?;
-    let name = obj.name_any();
-    let storage = state.storage.clone();
-    let (ns, n) = (namespace.clone(), name.clone());
-    tokio::task::spawn_blocking(move || storage.remove_object(ObjectRef::new(KIND, &ns, &n)))
-        .await
-        .map_err(|e| ReconcileError::Work(e.to_string()))??;
-    state.backoff.reset(&namespace, &name);
-    Ok(Action::await_change())
 }
 
 #[cfg(test)]

@@ -4,23 +4,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::{Resource, ResourceExt};
 use weir_api::Validate;
-use weir_api::annotations::RECONCILE_REQUESTED_AT;
-use weir_api::annotations::field_managers::SOURCE_CONTROLLER;
 use weir_api::conditions::{reasons, types};
 use weir_api::meta::Artifact;
 use weir_api::source::helm_repository::HelmRepositoryType;
 use weir_api::source::{HelmRepository, HelmRepositoryStatus};
-use weir_runtime::events::Severity;
 
-use super::State;
 use super::index::{self, HttpOptions};
 use crate::oci::manifest::sha256_digest;
 use crate::oci::{ClientOptions, Credentials, RegistryClient, Repository, docker_config};
-use crate::reconciler::{conditions, secrets};
+use crate::reconciler::{Cycle, NewArtifact, SourceError, SourceStatus, State, conditions, secrets};
 use crate::storage::{ObjectRef, StorageError};
 
 /// The kind's name in storage paths.
@@ -49,7 +43,7 @@ pub enum ReconcileError {
     NoNamespace,
 }
 
-impl ReconcileError {
+impl SourceError for ReconcileError {
     fn condition(&self) -> Option<(&'static str, &'static str)> {
         match self {
             ReconcileError::Credentials(_) | ReconcileError::Login(_) => {
@@ -62,6 +56,14 @@ impl ReconcileError {
             ReconcileError::Kube(_) | ReconcileError::NoNamespace => None,
         }
     }
+
+    fn no_namespace() -> Self {
+        ReconcileError::NoNamespace
+    }
+
+    fn task(error: tokio::task::JoinError) -> Self {
+        ReconcileError::Task(error.to_string())
+    }
 }
 
 fn stored_message(revision: &str) -> String {
@@ -70,17 +72,10 @@ fn stored_message(revision: &str) -> String {
 
 /// Reconciles an object that is not being deleted.
 pub async fn apply(obj: Arc<HelmRepository>, state: &State) -> Result<Action, ReconcileError> {
-    let namespace = obj.namespace().ok_or(ReconcileError::NoNamespace)?;
-    let name = obj.name_any();
-    let api: Api<HelmRepository> = Api::namespaced(state.client.clone(), &namespace);
-    let generation = obj.meta().generation;
-    let requested_at = obj.annotations().get(RECONCILE_REQUESTED_AT).cloned();
-    let before = obj.status.clone().unwrap_or_default();
-
-    if obj.spec.suspend == Some(true) {
-        tracing::info!(%namespace, %name, "reconciliation is suspended for this object");
+    let Some(cycle) = Cycle::begin::<ReconcileError>(obj, &state.client)? else {
         return Ok(Action::await_change());
-    }
+    };
+    let (obj, namespace, name, generation) = (&cycle.obj, &cycle.namespace, &cycle.name, cycle.generation);
     let oci = obj.spec.repository_type() == HelmRepositoryType::Oci;
     let refused = match obj.validate() {
         Err(errors) => Some(format!("invalid spec: {errors}")),
@@ -92,95 +87,53 @@ pub async fn apply(obj: Arc<HelmRepository>, state: &State) -> Result<Action, Re
         Ok(()) => None,
     };
     if let Some(message) = refused {
-        let mut next = before.clone();
-        next.observed_generation = generation;
-        conditions::stalled(&mut next.conditions, generation, reasons::INVALID_SPEC, &message);
-        next.last_handled_reconcile_at = requested_at.or(next.last_handled_reconcile_at);
-        if next != before {
-            write_status(&api, &name, &next).await?;
-        }
-        return Ok(Action::await_change());
+        return Ok(cycle.stall(reasons::INVALID_SPEC, &message).await?);
     }
     let interval = obj.spec.interval().ok().flatten();
     let timeout = obj.spec.timeout().unwrap_or(weir_api::source::helm_repository::DEFAULT_TIMEOUT);
 
-    let mut working = before.clone();
-    let new_request = requested_at.is_some() && requested_at != before.last_handled_reconcile_at;
-    if before.observed_generation != generation || new_request {
-        conditions::progressing(&mut working.conditions, generation, "reconciliation in progress");
-        if working != before {
-            write_status(&api, &name, &working).await?;
-        }
-    }
-    let mut next = working.clone();
-    next.last_handled_reconcile_at = requested_at.or(next.last_handled_reconcile_at);
-
+    let mut next = cycle.start(|_| {}).await?;
     let work = async {
         if oci {
-            login(&obj, state, &namespace).await.map(|()| None)
+            login(obj, state, namespace).await.map(|()| None)
         } else {
-            fetch_index(&obj, state, &namespace, &name, &next).await.map(Some)
+            fetch_index(obj, state, namespace, name, &next).await.map(Some)
         }
     };
-    let result = match tokio::time::timeout(timeout, work).await {
-        Ok(result) => result,
-        Err(_) => Err(ReconcileError::Timeout(timeout)),
+    let result = tokio::time::timeout(timeout, work).await.unwrap_or(Err(ReconcileError::Timeout(timeout)));
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(error) => return cycle.failed(state, next, error).await,
     };
-    match result {
-        Ok(outcome) => {
-            next.observed_generation = generation;
-            let mut new_artifact = None;
-            match outcome {
-                None => {
-                    // Flux keeps no artifact for OCI repositories.
-                    next.artifact = None;
-                    next.url = None;
-                    conditions::ready_without_artifact(&mut next.conditions, generation, "Helm repository is ready");
-                }
-                Some(stored) => {
-                    let revision = stored.revision.clone();
-                    if let Some(artifact) = stored.artifact {
-                        next.artifact = Some(artifact.clone());
-                        next.url = stored.url.or(next.url);
-                        new_artifact = Some(artifact);
-                    }
-                    conditions::succeeded(&mut next.conditions, generation, &stored_message(&revision));
-                }
-            }
-            if next != before {
-                write_status(&api, &name, &next).await?;
-            }
-            if let Some(artifact) = new_artifact {
-                let message =
-                    format!("stored fetched index of size {} from '{}'", size_text(artifact.size), obj.spec.url);
-                state
-                    .recorder
-                    .record(
-                        obj.as_ref(),
-                        Severity::Info,
-                        "NewArtifact",
-                        &message,
-                        Some(&artifact.revision),
-                        Default::default(),
-                    )
-                    .await;
-            }
-            state.backoff.reset(&namespace, &name);
-            Ok(interval.map_or_else(Action::await_change, |i| Action::requeue(weir_runtime::requeue::jitter(i))))
+    *next.observed_generation_mut() = generation;
+    let mut new_artifact = None;
+    match outcome {
+        None => {
+            // Flux keeps no artifact for OCI repositories.
+            next.artifact = None;
+            next.url = None;
+            conditions::ready_without_artifact(&mut next.conditions, generation, "Helm repository is ready");
         }
-        Err(error) => {
-            if let Some((type_, reason)) = error.condition() {
-                let message = error.to_string();
-                let in_storage = next.artifact.as_ref().is_some_and(|a| state.storage.artifact_exists(a));
-                conditions::failed(&mut next.conditions, generation, type_, reason, &message, in_storage);
-                if next != before {
-                    write_status(&api, &name, &next).await?;
-                }
-                state.recorder.record(obj.as_ref(), Severity::Error, reason, &message, None, Default::default()).await;
+        Some(stored) => {
+            if let Some(artifact) = stored.artifact {
+                next.artifact = Some(artifact.clone());
+                next.url = stored.url.or(next.url);
+                new_artifact = Some(artifact);
             }
-            Err(error)
+            conditions::succeeded(&mut next.conditions, generation, &stored_message(&stored.revision));
         }
     }
+    let message = new_artifact
+        .as_ref()
+        .map(|a| format!("stored fetched index of size {} from '{}'", size_text(a.size), obj.spec.url));
+    let event = new_artifact.as_ref().zip(message.as_deref()).map(|(artifact, message)| NewArtifact {
+        reason: "NewArtifact",
+        message,
+        revision: &artifact.revision,
+        metadata: Default::default(),
+    });
+    cycle.succeeded(state, &next, event).await?;
+    Ok(interval.map_or_else(Action::await_change, |i| Action::requeue(weir_runtime::requeue::jitter(i))))
 }
 
 /// Flux writes sizes as `1.2 kB` (decimal units).
@@ -301,23 +254,6 @@ async fn login(obj: &HelmRepository, state: &State, namespace: &str) -> Result<(
     }
     let client = RegistryClient::new(repository, options).map_err(|e| ReconcileError::Login(e.to_string()))?;
     client.login().await.map_err(|e| ReconcileError::Login(e.to_string()))
-}
-
-async fn write_status(api: &Api<HelmRepository>, name: &str, status: &HelmRepositoryStatus) -> kube::Result<()> {
-    weir_runtime::status::apply(api, SOURCE_CONTROLLER, name, status).await
-}
-
-/// Removes the object's artifacts when it is deleted.
-pub async fn cleanup(obj: Arc<HelmRepository>, state: &State) -> Result<Action, ReconcileError> {
-    let namespace = obj.namespace().ok_or(ReconcileError::NoNamespace)?;
-    let name = obj.name_any();
-    let storage = state.storage.clone();
-    let (ns, n) = (namespace.clone(), name.clone());
-    tokio::task::spawn_blocking(move || storage.remove_object(ObjectRef::new(KIND, &ns, &n)))
-        .await
-        .map_err(|e| ReconcileError::Task(e.to_string()))??;
-    state.backoff.reset(&namespace, &name);
-    Ok(Action::await_change())
 }
 
 #[cfg(test)]

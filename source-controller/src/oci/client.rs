@@ -42,6 +42,8 @@ pub struct ClientOptions {
     pub ca_pem: Option<Vec<u8>>,
     /// PEM client certificate and key.
     pub client_identity: Option<(Vec<u8>, Vec<u8>)>,
+    /// The HTTP proxy every request goes through (`proxySecretRef`); none means direct.
+    pub proxy: Option<super::proxy::ProxyOptions>,
     /// Plain HTTP.
     pub insecure: bool,
     /// The limit of each request.
@@ -61,6 +63,8 @@ pub enum OciError {
     Unauthorized { method: Method, url: String, message: String },
     #[error("{url}: {message}")]
     Invalid { url: String, message: String },
+    #[error("registry {registry} answered neither over HTTPS nor over HTTP: {failures}")]
+    Unreachable { registry: String, failures: String },
     #[error("writing {path}: {source}")]
     Io { path: String, source: std::io::Error },
 }
@@ -85,7 +89,10 @@ impl OciError {
 /// A client for one repository of a registry.
 pub struct RegistryClient {
     http: reqwest::Client,
-    base: String,
+    /// The schemes to try, in order, until one answers the API's ping.
+    schemes: &'static [&'static str],
+    /// `scheme://host/v2/path`, once a scheme answered.
+    base: tokio::sync::OnceCell<String>,
     repository: Repository,
     credentials: Option<Credentials>,
     /// The `Authorization` header value that worked last (a Basic or Bearer value).
@@ -95,7 +102,11 @@ pub struct RegistryClient {
 impl RegistryClient {
     pub fn new(repository: Repository, options: ClientOptions) -> Result<RegistryClient, OciError> {
         weir_runtime::client::install_crypto_provider();
-        let mut builder = reqwest::Client::builder().no_proxy().user_agent(USER_AGENT);
+        let mut builder = reqwest::Client::builder().user_agent(USER_AGENT);
+        builder = match &options.proxy {
+            Some(proxy) => builder.proxy(proxy.to_reqwest()?),
+            None => builder.no_proxy(),
+        };
         if let Some(timeout) = options.timeout {
             builder = builder.timeout(timeout);
         }
@@ -115,11 +126,47 @@ impl RegistryClient {
             builder = builder.identity(identity);
         }
         let http = builder.build().map_err(|e| OciError::Client(error_chain(&e)))?;
-        let tls_configured = options.ca_pem.is_some() || options.client_identity.is_some();
-        let plain = options.insecure || (repository.is_local() && !tls_configured);
-        let scheme = if plain { "http" } else { "https" };
-        let base = format!("{scheme}://{}/v2/{}", repository.api_host(), repository.path);
-        Ok(RegistryClient { http, base, repository, credentials: options.credentials, authorization: Mutex::new(None) })
+        // As go-containerregistry (hence Flux): HTTPS first, and plain HTTP as well for
+        // `insecure` and local registries, whichever answers.
+        let schemes: &'static [&'static str] =
+            if options.insecure || repository.is_local() { &["https", "http"] } else { &["https"] };
+        Ok(RegistryClient {
+            http,
+            schemes,
+            base: tokio::sync::OnceCell::new(),
+            repository,
+            credentials: options.credentials,
+            authorization: Mutex::new(None),
+        })
+    }
+
+    /// `scheme://host/v2/path`: the first scheme whose `/v2/` answers 200 or 401 (a registry),
+    /// when there is a choice.
+    async fn base(&self) -> Result<&str, OciError> {
+        let base = self
+            .base
+            .get_or_try_init(|| async {
+                let host = self.repository.api_host();
+                if let [scheme] = self.schemes {
+                    return Ok(format!("{scheme}://{host}/v2/{}", self.repository.path));
+                }
+                let mut failures = Vec::new();
+                for scheme in self.schemes {
+                    let url = format!("{scheme}://{host}/v2/");
+                    match self.http.get(&url).send().await {
+                        Ok(response)
+                            if response.status().is_success() || response.status() == StatusCode::UNAUTHORIZED =>
+                        {
+                            return Ok(format!("{scheme}://{host}/v2/{}", self.repository.path));
+                        }
+                        Ok(response) => failures.push(format!("GET {url}: {}", response.status())),
+                        Err(e) => failures.push(format!("GET {url}: {}", error_chain(&e))),
+                    }
+                }
+                Err(OciError::Unreachable { registry: self.repository.registry.clone(), failures: failures.join("; ") })
+            })
+            .await?;
+        Ok(base)
     }
 
     pub fn repository(&self) -> &Repository {
@@ -129,7 +176,7 @@ impl RegistryClient {
     /// The digest of the manifest at `reference` (a tag or digest) with a `HEAD`, falling back to
     /// a `GET` when the registry does not say (as go-containerregistry does).
     pub async fn resolve(&self, reference: &str) -> Result<String, OciError> {
-        let url = format!("{}/manifests/{reference}", self.base);
+        let url = format!("{}/manifests/{reference}", self.base().await?);
         let response = self.send(Method::HEAD, &url, manifest_accept(), None, false).await?;
         if let Some(digest) = header(response.headers(), "docker-content-digest")
             && super::manifest::is_sha256_digest(&digest)
@@ -142,7 +189,7 @@ impl RegistryClient {
 
     /// The manifest at `reference`, its digest (computed over the bytes) and its raw bytes.
     pub async fn manifest(&self, reference: &str) -> Result<(Manifest, String, Vec<u8>), OciError> {
-        let url = format!("{}/manifests/{reference}", self.base);
+        let url = format!("{}/manifests/{reference}", self.base().await?);
         let response = self.send(Method::GET, &url, manifest_accept(), None, false).await?;
         let bytes = read_limited(response, &url, MAX_MANIFEST_BYTES).await?;
         let digest = sha256_digest(&bytes);
@@ -162,7 +209,7 @@ impl RegistryClient {
             tags: Option<Vec<String>>,
         }
         let mut tags = Vec::new();
-        let mut url = format!("{}/tags/list?n=1000", self.base);
+        let mut url = format!("{}/tags/list?n=1000", self.base().await?);
         loop {
             let response = self.send(Method::GET, &url, HeaderMap::new(), None, false).await?;
             let next = header(response.headers(), "link").and_then(|link| next_link(&link));
@@ -172,7 +219,7 @@ impl RegistryClient {
             tags.extend(list.tags.unwrap_or_default());
             match next {
                 Some(next) if next.starts_with('/') => {
-                    url = format!("{}{next}", self.origin());
+                    url = format!("{}{next}", self.origin().await?);
                 }
                 Some(next) => url = next,
                 None => return Ok(tags),
@@ -182,7 +229,7 @@ impl RegistryClient {
 
     /// A small blob (a signature payload, a config) in memory, its digest checked.
     pub async fn blob_bytes(&self, digest: &str, limit: usize) -> Result<Vec<u8>, OciError> {
-        let url = format!("{}/blobs/{digest}", self.base);
+        let url = format!("{}/blobs/{digest}", self.base().await?);
         let response = self.send(Method::GET, &url, HeaderMap::new(), None, false).await?;
         let bytes = read_limited(response, &url, limit).await?;
         if sha256_digest(&bytes) != digest {
@@ -193,7 +240,7 @@ impl RegistryClient {
 
     /// Streams a blob into `dest`, checking its digest and that it is not bigger than `limit`.
     pub async fn blob_to_file(&self, digest: &str, dest: &Path, limit: u64) -> Result<u64, OciError> {
-        let url = format!("{}/blobs/{digest}", self.base);
+        let url = format!("{}/blobs/{digest}", self.base().await?);
         let mut response = self.send(Method::GET, &url, HeaderMap::new(), None, false).await?;
         let io = |source| OciError::Io { path: dest.display().to_string(), source };
         let mut file = std::io::BufWriter::new(std::fs::File::create(dest).map_err(io)?);
@@ -218,17 +265,17 @@ impl RegistryClient {
     /// Uploads a blob (monolithic: POST then PUT) unless the registry has it; returns its digest.
     pub async fn push_blob(&self, bytes: Vec<u8>) -> Result<String, OciError> {
         let digest = sha256_digest(&bytes);
-        let head = format!("{}/blobs/{digest}", self.base);
+        let head = format!("{}/blobs/{digest}", self.base().await?);
         match self.send(Method::HEAD, &head, HeaderMap::new(), None, true).await {
             Ok(_) => return Ok(digest),
             Err(e) if e.is_not_found() => {}
             Err(e) => return Err(e),
         }
-        let start = format!("{}/blobs/uploads/", self.base);
+        let start = format!("{}/blobs/uploads/", self.base().await?);
         let response = self.send(Method::POST, &start, HeaderMap::new(), Some(Vec::new()), true).await?;
         let location = header(response.headers(), LOCATION.as_str())
             .ok_or_else(|| OciError::Invalid { url: start.clone(), message: "no upload Location".into() })?;
-        let location = if location.starts_with('/') { format!("{}{location}", self.origin()) } else { location };
+        let location = if location.starts_with('/') { format!("{}{location}", self.origin().await?) } else { location };
         let separator = if location.contains('?') { '&' } else { '?' };
         let put = format!("{location}{separator}digest={digest}");
         let mut headers = HeaderMap::new();
@@ -240,7 +287,7 @@ impl RegistryClient {
     /// Uploads a manifest under `reference` (a tag or its digest); returns its digest.
     pub async fn push_manifest(&self, reference: &str, media_type: &str, bytes: Vec<u8>) -> Result<String, OciError> {
         let digest = sha256_digest(&bytes);
-        let url = format!("{}/manifests/{reference}", self.base);
+        let url = format!("{}/manifests/{reference}", self.base().await?);
         let mut headers = HeaderMap::new();
         let value = reqwest::header::HeaderValue::from_str(media_type)
             .map_err(|e| OciError::Invalid { url: url.clone(), message: e.to_string() })?;
@@ -252,7 +299,7 @@ impl RegistryClient {
     /// Checks that the registry accepts the credentials (HelmRepository `type: oci`): the
     /// repository's tag list, which needs pull access. A repository without tags is fine.
     pub async fn login(&self) -> Result<(), OciError> {
-        let url = format!("{}/tags/list?n=1", self.base);
+        let url = format!("{}/tags/list?n=1", self.base().await?);
         match self.send(Method::GET, &url, HeaderMap::new(), None, false).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
@@ -261,8 +308,9 @@ impl RegistryClient {
     }
 
     /// `scheme://host` of the API.
-    fn origin(&self) -> &str {
-        self.base.find("/v2/").map_or(&self.base, |i| &self.base[..i])
+    async fn origin(&self) -> Result<&str, OciError> {
+        let base = self.base().await?;
+        Ok(base.find("/v2/").map_or(base, |i| &base[..i]))
     }
 
     /// Sends a request, answering one auth challenge; non-2xx answers are errors.

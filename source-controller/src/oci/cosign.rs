@@ -23,10 +23,11 @@ const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 pub enum CosignError {
     #[error("invalid public key '{name}': {message}")]
     Key { name: String, message: String },
-    #[error("no cosign public keys ('*.pub') in the secret")]
+    #[error("no public keys found")]
     NoKeys,
-    #[error("no signature found for '{0}'")]
-    Unsigned(String),
+    #[error("no public keys found in secret '{0}'")]
+    NoKeysInSecret(String),
+    /// Flux's message whether the artifact is unsigned or signed by other keys.
     #[error("no matching signatures were found for '{0}'")]
     NoMatch(String),
     #[error("fetching the signatures: {0}")]
@@ -44,6 +45,22 @@ pub fn parse_public_key(name: &str, pem: &[u8]) -> Result<VerifyingKey, CosignEr
         std::str::from_utf8(pem).map_err(|_| CosignError::Key { name: name.into(), message: "not PEM".into() })?;
     VerifyingKey::from_public_key_pem(text.trim())
         .map_err(|e| CosignError::Key { name: name.into(), message: format!("not an ECDSA P-256 public key: {e}") })
+}
+
+/// The cosign public keys (`*.pub`) of the Secret `secret` (`namespace/name`, for messages).
+pub fn public_keys(
+    data: &std::collections::BTreeMap<String, Vec<u8>>,
+    secret: &str,
+) -> Result<Vec<VerifyingKey>, CosignError> {
+    let keys = data
+        .iter()
+        .filter(|(name, _)| name.ends_with(".pub"))
+        .map(|(name, pem)| parse_public_key(name, pem))
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err(CosignError::NoKeysInSecret(secret.to_string()));
+    }
+    Ok(keys)
 }
 
 /// The simple-signing payload cosign signs.
@@ -102,13 +119,25 @@ pub fn verify_payload(payload: &[u8], signature: &str, digest: &str, keys: &[Ver
 /// Checks that the manifest `digest` of the client's repository carries a signature made with
 /// one of `keys`.
 pub async fn verify(client: &RegistryClient, digest: &str, keys: &[VerifyingKey]) -> Result<(), CosignError> {
+    let reference = format!("{}@{digest}", client.repository().name());
+    verify_reference(client, digest, &reference, keys).await
+}
+
+/// As [`verify`], naming the artifact `reference` (`host/path:tag` or `host/path@digest`, as
+/// the source asked for it) in messages, as Flux does.
+pub async fn verify_reference(
+    client: &RegistryClient,
+    digest: &str,
+    reference: &str,
+    keys: &[VerifyingKey],
+) -> Result<(), CosignError> {
     if keys.is_empty() {
         return Err(CosignError::NoKeys);
     }
-    let reference = format!("{}@{digest}", client.repository().name());
+    let no_match = || CosignError::NoMatch(reference.to_string());
     let (signatures, _, _) = match client.manifest(&signature_tag(digest)).await {
         Ok(found) => found,
-        Err(e) if e.is_not_found() => return Err(CosignError::Unsigned(reference)),
+        Err(e) if e.is_not_found() => return Err(no_match()),
         Err(e) => return Err(e.into()),
     };
     for layer in signatures.layers.iter().filter(|l| l.media_type == COSIGN_SIMPLE_SIGNING) {
@@ -118,7 +147,7 @@ pub async fn verify(client: &RegistryClient, digest: &str, keys: &[VerifyingKey]
             return Ok(());
         }
     }
-    Err(CosignError::NoMatch(reference))
+    Err(no_match())
 }
 
 #[cfg(test)]
@@ -146,6 +175,13 @@ mod tests {
         assert!(!verify_payload(&payload, &encoded, "sha256:bb", &[right]));
         assert!(!verify_payload(b"{}", &encoded, digest, &[right]));
         assert!(parse_public_key("x.pub", b"junk").is_err());
+        let data = std::collections::BTreeMap::from([
+            ("cosign.pub".to_string(), pem.into_bytes()),
+            ("README".to_string(), b"not a key".to_vec()),
+        ]);
+        assert_eq!(public_keys(&data, "ns/keys").unwrap().len(), 1);
+        let error = public_keys(&Default::default(), "ns/keys").unwrap_err();
+        assert_eq!(error.to_string(), "no public keys found in secret 'ns/keys'");
         assert_eq!(signature_tag(digest), format!("sha256-{}.sig", &digest[7..]));
     }
 }

@@ -6,14 +6,17 @@
 //! - `docker_config`: credentials from `kubernetes.io/dockerconfigjson` Secrets;
 //! - `manifest`: the OCI image manifest and Flux's media types;
 //! - `client`: the HTTP side, with the registry's auth challenges;
+//! - `proxy`: the HTTP proxy of `proxySecretRef`;
 //! - `cosign`: signatures at `sha256-<hex>.sig` checked against ECDSA P-256 public keys.
 
 pub mod client;
 pub mod cosign;
 pub mod docker_config;
 pub mod manifest;
+pub mod proxy;
 pub mod repository;
 
 pub use client::{ClientOptions, Credentials, OciError, RegistryClient};
 pub use manifest::{Descriptor, Manifest};
+pub use proxy::ProxyOptions;
 pub use repository::Repository;

@@ -6,25 +6,19 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kube::api::Api;
+use kube::Resource;
 use kube::runtime::controller::Action;
-use kube::{Resource, ResourceExt};
 use weir_api::Validate;
-use weir_api::annotations::RECONCILE_REQUESTED_AT;
-use weir_api::annotations::field_managers::SOURCE_CONTROLLER;
 use weir_api::conditions::{ConditionStatus, reasons, types};
 use weir_api::meta::Artifact;
 use weir_api::source::oci_repository::{OCIProvider, VerificationProvider};
 use weir_api::source::{OCIRepository, OCIRepositoryStatus};
-use weir_runtime::events::Severity;
 
-use super::State;
 use super::ignore::{IgnoreError, LayerIgnore};
 use super::pull::{self, Content, PullError, Resolved};
 use crate::oci::manifest::{ANNOTATION_REVISION, ANNOTATION_SOURCE};
 use crate::oci::{ClientOptions, Credentials, RegistryClient, Repository, cosign, docker_config};
-use crate::reconciler::conditions;
-use crate::reconciler::secrets;
+use crate::reconciler::{Cycle, NewArtifact, SourceError, State, conditions, secrets};
 use crate::storage::{ObjectRef, StorageError};
 
 /// The kind's name in storage paths.
@@ -53,8 +47,7 @@ pub enum ReconcileError {
     NoNamespace,
 }
 
-impl ReconcileError {
-    /// The condition and reason, or `None` for errors not shown in status.
+impl SourceError for ReconcileError {
     fn condition(&self) -> Option<(&'static str, &'static str)> {
         match self {
             ReconcileError::Credentials(_) => Some((types::FETCH_FAILED, reasons::AUTHENTICATION_FAILED)),
@@ -67,6 +60,14 @@ impl ReconcileError {
             ReconcileError::Kube(_) | ReconcileError::NoNamespace => None,
         }
     }
+
+    fn no_namespace() -> Self {
+        ReconcileError::NoNamespace
+    }
+
+    fn task(error: tokio::task::JoinError) -> Self {
+        ReconcileError::Task(error.to_string())
+    }
 }
 
 /// `stored artifact for digest '<revision>'`, Flux's Ready message.
@@ -76,17 +77,10 @@ fn stored_message(revision: &str) -> String {
 
 /// Reconciles an object that is not being deleted.
 pub async fn apply(obj: Arc<OCIRepository>, state: &State) -> Result<Action, ReconcileError> {
-    let namespace = obj.namespace().ok_or(ReconcileError::NoNamespace)?;
-    let name = obj.name_any();
-    let api: Api<OCIRepository> = Api::namespaced(state.client.clone(), &namespace);
-    let generation = obj.meta().generation;
-    let requested_at = obj.annotations().get(RECONCILE_REQUESTED_AT).cloned();
-    let before = obj.status.clone().unwrap_or_default();
-
-    if obj.spec.suspend == Some(true) {
-        tracing::info!(%namespace, %name, "reconciliation is suspended for this object");
+    let Some(cycle) = Cycle::begin::<ReconcileError>(obj, &state.client)? else {
         return Ok(Action::await_change());
-    }
+    };
+    let (obj, namespace, name, generation) = (&cycle.obj, &cycle.namespace, &cycle.name, cycle.generation);
     let refused = match (obj.validate(), Repository::parse(&obj.spec.url)) {
         (Err(errors), _) => Some((reasons::INVALID_SPEC, format!("invalid spec: {errors}"))),
         (Ok(()), Err(e)) => {
@@ -99,77 +93,41 @@ pub async fn apply(obj: Arc<OCIRepository>, state: &State) -> Result<Action, Rec
         _ => None,
     };
     if let Some((reason, message)) = refused {
-        let mut next = before.clone();
-        next.observed_generation = generation;
-        conditions::stalled(&mut next.conditions, generation, reason, &message);
-        next.last_handled_reconcile_at = requested_at.or(next.last_handled_reconcile_at);
-        if next != before {
-            write_status(&api, &name, &next).await?;
-        }
-        return Ok(Action::await_change());
+        return Ok(cycle.stall(reason, &message).await?);
     }
     // Validated above, so these parse.
     let interval = obj.spec.interval().unwrap_or(Duration::from_secs(60));
     let timeout = obj.spec.timeout().unwrap_or(weir_api::source::oci_repository::DEFAULT_TIMEOUT);
 
-    let mut working = before.clone();
-    let new_request = requested_at.is_some() && requested_at != before.last_handled_reconcile_at;
-    if before.observed_generation != generation || new_request {
-        conditions::progressing(&mut working.conditions, generation, "reconciliation in progress");
-        if working != before {
-            write_status(&api, &name, &working).await?;
-        }
-    }
-
-    let mut next = working.clone();
-    next.last_handled_reconcile_at = requested_at.or(next.last_handled_reconcile_at);
-    let result = match tokio::time::timeout(timeout, produce(&obj, state, &namespace, &name, &mut next)).await {
-        Ok(result) => result,
-        Err(_) => Err(ReconcileError::Timeout(timeout)),
+    let mut next = cycle.start(|_| {}).await?;
+    let result = tokio::time::timeout(timeout, produce(obj, state, namespace, name, &mut next))
+        .await
+        .unwrap_or(Err(ReconcileError::Timeout(timeout)));
+    let produced = match result {
+        Ok(produced) => produced,
+        Err(error) => return cycle.failed(state, next, error).await,
     };
-    match result {
-        Ok(produced) => {
-            let revision = produced.revision.clone();
-            let new = produced.artifact.clone();
-            if let Some(artifact) = produced.artifact {
-                next.artifact = Some(artifact);
-                if produced.url.is_some() {
-                    next.url = produced.url;
-                }
-            }
-            next.observed_ignore = obj.spec.ignore.clone();
-            next.observed_layer_selector = obj.spec.layer_selector.clone();
-            next.observed_generation = generation;
-            conditions::succeeded(&mut next.conditions, generation, &stored_message(&revision));
-            if next != before {
-                write_status(&api, &name, &next).await?;
-            }
-            if let Some(artifact) = new {
-                let message = new_artifact_message(&artifact, &obj.spec.url);
-                tracing::info!(%namespace, %name, %revision, "stored artifact");
-                let mut metadata = BTreeMap::new();
-                metadata.insert("source.toolkit.fluxcd.io/digest".to_string(), artifact.digest.clone());
-                state
-                    .recorder
-                    .record(obj.as_ref(), Severity::Info, "NewArtifact", &message, Some(&revision), metadata)
-                    .await;
-            }
-            state.backoff.reset(&namespace, &name);
-            Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
-        }
-        Err(error) => {
-            if let Some((type_, reason)) = error.condition() {
-                let message = error.to_string();
-                let in_storage = next.artifact.as_ref().is_some_and(|a| state.storage.artifact_exists(a));
-                conditions::failed(&mut next.conditions, generation, type_, reason, &message, in_storage);
-                if next != before {
-                    write_status(&api, &name, &next).await?;
-                }
-                state.recorder.record(obj.as_ref(), Severity::Error, reason, &message, None, Default::default()).await;
-            }
-            Err(error)
+    let revision = produced.revision;
+    let new = produced.artifact.clone();
+    if let Some(artifact) = produced.artifact {
+        next.artifact = Some(artifact);
+        if produced.url.is_some() {
+            next.url = produced.url;
         }
     }
+    next.observed_ignore = obj.spec.ignore.clone();
+    next.observed_layer_selector = obj.spec.layer_selector.clone();
+    next.observed_generation = generation;
+    conditions::succeeded(&mut next.conditions, generation, &stored_message(&revision));
+    let message = new.as_ref().map(|artifact| new_artifact_message(artifact, &obj.spec.url));
+    let event = new.as_ref().zip(message.as_deref()).map(|(artifact, message)| NewArtifact {
+        reason: "NewArtifact",
+        message,
+        revision: &revision,
+        metadata: BTreeMap::from([("source.toolkit.fluxcd.io/digest".to_string(), artifact.digest.clone())]),
+    });
+    cycle.succeeded(state, &next, event).await?;
+    Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
 }
 
 /// `stored artifact with revision '…' from '…'`, with the origin when the artifact names it.
@@ -299,11 +257,11 @@ async fn verify(
         return Err(fail("cosign keyless", "keyless verification is not supported: set spec.verify.secretRef".into()));
     };
     let data = secrets::data(&state.client, namespace, &secret.name).await.map_err(|m| fail("cosign", m))?;
-    let mut keys = Vec::new();
-    for (key, pem) in data.iter().filter(|(k, _)| k.ends_with(".pub")) {
-        keys.push(cosign::parse_public_key(key, pem).map_err(|e| fail("cosign", e.to_string()))?);
-    }
-    cosign::verify(client, &resolved.digest, &keys).await.map_err(|e| fail("cosign", e.to_string()))?;
+    let keys = cosign::public_keys(&data, &format!("{namespace}/{}", secret.name))
+        .map_err(|e| fail("cosign", e.to_string()))?;
+    cosign::verify_reference(client, &resolved.digest, &resolved.display, &keys)
+        .await
+        .map_err(|e| fail("cosign", e.to_string()))?;
     let message = format!("verified signature of revision {}", resolved.revision);
     conditions::set(
         &mut status.conditions,
@@ -359,6 +317,16 @@ async fn client_options(
         options.ca_pem = tls.ca;
         options.client_identity = tls.identity;
     }
+    if let Some(reference) = &obj.spec.proxy_secret_ref {
+        let name = format!("{namespace}/{}", reference.name);
+        let proxy = secrets::data(&state.client, namespace, &reference.name)
+            .await
+            .and_then(|data| crate::oci::ProxyOptions::from_secret(&data, &name))
+            .map_err(|m| {
+                ReconcileError::Credentials(format!("failed to generate transport for '{}': {m}", obj.spec.url))
+            })?;
+        options.proxy = Some(proxy);
+    }
     Ok(options)
 }
 
@@ -368,22 +336,4 @@ async fn collect_garbage(state: &State, artifact: Artifact, namespace: &str, nam
     if let Ok(Err(error)) = collected {
         tracing::warn!(%namespace, %name, %error, "garbage collection of old artifacts failed");
     }
-}
-
-async fn write_status(api: &Api<OCIRepository>, name: &str, status: &OCIRepositoryStatus) -> kube::Result<()> {
-    weir_runtime::status::apply(api, SOURCE_CONTROLLER, name, status).await
-}
-
-/// Removes the object's artifacts when it is deleted.
-pub async fn cleanup(obj: Arc<OCIRepository>, state: &State) -> Result<Action, ReconcileError> {
-    let namespace = obj.namespace().ok_or(ReconcileError::NoNamespace)?;
-    let name = obj.name_any();
-    let storage = state.storage.clone();
-    let (ns, n) = (namespace.clone(), name.clone());
-    tokio::task::spawn_blocking(move || storage.remove_object(ObjectRef::new(KIND, &ns, &n)))
-        .await
-        .map_err(|e| ReconcileError::Task(e.to_string()))??;
-    state.backoff.reset(&namespace, &name);
-    tracing::info!(%namespace, %name, "removed the artifacts of the deleted object");
-    Ok(Action::await_change())
 }

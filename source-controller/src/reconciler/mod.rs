@@ -1,116 +1,140 @@
-//! The controller loop every source kind but GitRepository shares: watch the kind, filter
-//! events with Flux's trigger predicates, hold the finalizer, and back off on failure. A kind
-//! supplies its [`Reconciler`]. `conditions` holds the source conditions they all write.
+//! The controller loop every source kind shares: watch the kind, filter events with Flux's
+//! trigger predicates, hold the finalizer, time each reconcile, back off on failure, and remove
+//! the artifacts of deleted objects. A kind supplies its [`Reconciler`]; `cycle` opens and closes
+//! each reconcile (status writes and events) over what `source` reads of every kind, and
+//! `conditions` holds the source conditions.
 
 pub mod conditions;
+pub mod cycle;
 pub mod secrets;
+pub mod source;
 
-use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
 
-use futures::StreamExt;
+use kube::ResourceExt;
 use kube::api::Api;
-use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{self, Event as Finalizer};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
-use kube::{Resource, ResourceExt};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use weir_api::annotations::FINALIZER;
+use weir_runtime::metrics::ReconcileResult;
 
-/// One kind's reconcile steps.
-pub trait Reconciler: Send + Sync + 'static {
-    type Object: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + Debug
-        + DeserializeOwned
-        + Serialize
-        + Send
-        + Sync
-        + 'static;
-    type Error: std::error::Error + Send + Sync + 'static;
+use crate::storage::{ObjectRef, Storage, StorageError};
+pub use cycle::{Cycle, NewArtifact};
+pub use source::{SourceObject, SourceStatus};
 
-    /// The kind, for logs.
+/// What every reconcile of one kind shares.
+pub struct State {
+    pub client: kube::Client,
+    pub storage: Storage,
+    recorder: weir_runtime::events::EventRecorder,
+    backoff: weir_runtime::requeue::Backoff,
+    metrics: Arc<weir_runtime::Metrics>,
+}
+
+/// A kind's reconcile error: which condition it shows, and the errors every kind can meet.
+pub trait SourceError: std::error::Error + From<kube::Error> + From<StorageError> + Send + Sync + 'static {
+    /// The negative-polarity condition and the reason, or `None` for errors not shown in status.
+    fn condition(&self) -> Option<(&'static str, &'static str)>;
+    /// The object has no namespace (every source kind is namespaced).
+    fn no_namespace() -> Self;
+    /// A blocking task did not finish (it panicked or the runtime is stopping).
+    fn task(error: tokio::task::JoinError) -> Self;
+}
+
+/// One kind's reconcile steps, implemented on the kind's object type.
+pub trait Reconciler: SourceObject {
+    type Error: SourceError;
+
+    /// The kind, for storage paths, logs and metrics.
     const KIND: &'static str;
 
     /// Reconciles an object that is not being deleted.
-    fn apply(&self, obj: Arc<Self::Object>) -> impl Future<Output = Result<Action, Self::Error>> + Send;
-
-    /// Removes what the object left in storage when it is deleted.
-    fn cleanup(&self, obj: Arc<Self::Object>) -> impl Future<Output = Result<Action, Self::Error>> + Send;
-
-    /// The retry backoff, shared between reconciles.
-    fn backoff(&self) -> &weir_runtime::requeue::Backoff;
+    fn apply(obj: Arc<Self>, state: &State) -> impl Future<Output = Result<Action, Self::Error>> + Send;
 
     /// Adds watches of other kinds whose changes should reconcile objects of this kind (a
     /// HelmChart when its source's artifact changes). `objects` holds this kind's objects.
     fn related(
-        controller: Controller<Self::Object>,
+        controller: Controller<Self>,
         _context: &weir_runtime::Context,
-        _objects: reflector::Store<Self::Object>,
-    ) -> Controller<Self::Object> {
+        _objects: reflector::Store<Self>,
+    ) -> Controller<Self> {
         controller
     }
 }
 
-/// Runs `reconciler` until `context.shutdown`.
-pub async fn run<R: Reconciler>(context: &weir_runtime::Context, reconciler: R) -> anyhow::Result<()> {
+/// Runs the controller of `R` until `context.shutdown`.
+pub async fn run<R: Reconciler>(context: &weir_runtime::Context, storage: Storage) -> anyhow::Result<()> {
     let client = context.client.clone();
-    let api: Api<R::Object> = match &context.watch_namespace {
-        Some(namespace) => Api::namespaced(client.clone(), namespace),
-        None => Api::all(client.clone()),
-    };
-    let state = Arc::new(Shared { reconciler, client });
+    let api: Api<R> = watched(context);
+    let state = Arc::new(State {
+        recorder: weir_runtime::events::EventRecorder::new(client.clone(), context.name, &context.events_addr),
+        client,
+        storage,
+        backoff: weir_runtime::requeue::Backoff::default(),
+        metrics: context.metrics.clone(),
+    });
     let (reader, writer) = reflector::store();
     let trigger = reflector(writer, watcher(api, watcher::Config::default().any_semantic()))
         .default_backoff()
         .applied_objects()
-        .predicate_filter(|o: &R::Object| weir_runtime::requeue::trigger_hash(o, FINALIZER), Default::default());
-    let shutdown = context.shutdown.clone();
+        .predicate_filter(|o: &R| weir_runtime::requeue::trigger_hash(o, FINALIZER), Default::default());
     tracing::info!(namespace = ?context.watch_namespace, concurrency = context.concurrency, kind = R::KIND, "starting the controller");
-    let controller = Controller::for_stream(trigger, reader.clone());
-    R::related(controller, context, reader)
-        .with_config(controller::Config::default().concurrency(context.concurrency))
-        .graceful_shutdown_on(async move { shutdown.cancelled().await })
-        .run(reconcile::<R>, error_policy::<R>, state)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, kind = R::KIND, "reconcile");
-            }
-        })
-        .await;
+    let controller = R::related(Controller::for_stream(trigger, reader.clone()), context, reader);
+    weir_runtime::drive(controller, context, reconcile::<R>, error_policy::<R>, state).await;
     Ok(())
 }
 
-struct Shared<R> {
-    reconciler: R,
-    client: kube::Client,
+/// The API of `K` in the namespaces this controller watches (`--watch-all-namespaces`).
+pub fn watched<K>(context: &weir_runtime::Context) -> Api<K>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+{
+    match &context.watch_namespace {
+        Some(namespace) => Api::namespaced(context.client.clone(), namespace),
+        None => Api::all(context.client.clone()),
+    }
 }
 
-async fn reconcile<R: Reconciler>(
-    obj: Arc<R::Object>,
-    shared: Arc<Shared<R>>,
-) -> Result<Action, finalizer::Error<R::Error>> {
-    let namespace = obj.namespace().unwrap_or_default();
-    let api: Api<R::Object> = Api::namespaced(shared.client.clone(), &namespace);
-    finalizer::finalizer(&api, FINALIZER, obj, |event| async {
-        match event {
-            Finalizer::Apply(obj) => shared.reconciler.apply(obj).await,
-            Finalizer::Cleanup(obj) => shared.reconciler.cleanup(obj).await,
-        }
-    })
-    .await
-}
-
-fn error_policy<R: Reconciler>(
-    obj: Arc<R::Object>,
-    error: &finalizer::Error<R::Error>,
-    shared: Arc<Shared<R>>,
-) -> Action {
+async fn reconcile<R: Reconciler>(obj: Arc<R>, state: Arc<State>) -> Result<Action, finalizer::Error<R::Error>> {
     let namespace = obj.namespace().unwrap_or_default();
     let name = obj.name_any();
-    let delay = shared.reconciler.backoff().next(&namespace, &name);
+    let api: Api<R> = Api::namespaced(state.client.clone(), &namespace);
+    let started = std::time::Instant::now();
+    let result = finalizer::finalizer(&api, FINALIZER, obj, |event| async {
+        match event {
+            Finalizer::Apply(obj) => R::apply(obj, &state).await,
+            Finalizer::Cleanup(obj) => cleanup::<R>(obj, &state).await,
+        }
+    })
+    .await;
+    let outcome = match &result {
+        Ok(_) => ReconcileResult::success,
+        Err(_) => ReconcileResult::error,
+    };
+    state.metrics.observe_reconcile(R::KIND, &namespace, &name, started.elapsed(), outcome);
+    result
+}
+
+/// Removes what a deleted object left in storage.
+async fn cleanup<R: Reconciler>(obj: Arc<R>, state: &State) -> Result<Action, R::Error> {
+    let namespace = obj.namespace().ok_or_else(R::Error::no_namespace)?;
+    let name = obj.name_any();
+    let storage = state.storage.clone();
+    let (ns, n) = (namespace.clone(), name.clone());
+    tokio::task::spawn_blocking(move || storage.remove_object(ObjectRef::new(R::KIND, &ns, &n)))
+        .await
+        .map_err(R::Error::task)??;
+    state.backoff.reset(&namespace, &name);
+    tracing::info!(%namespace, %name, kind = R::KIND, "removed the artifacts of the deleted object");
+    Ok(Action::await_change())
+}
+
+fn error_policy<R: Reconciler>(obj: Arc<R>, error: &finalizer::Error<R::Error>, state: Arc<State>) -> Action {
+    let namespace = obj.namespace().unwrap_or_default();
+    let name = obj.name_any();
+    let delay = state.backoff.next(&namespace, &name);
     tracing::warn!(%namespace, %name, kind = R::KIND, error = %error, retry_in = ?delay, "reconcile failed");
     Action::requeue(delay)
 }

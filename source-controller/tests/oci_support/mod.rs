@@ -1,7 +1,12 @@
 //! Test helpers for the OCI sources: Debian's `docker-registry` on loopback (optionally with
-//! htpasswd auth) and Flux-format artifacts and cosign signatures pushed with the crate's client.
+//! htpasswd auth, or TLS with a private CA and client certificates), a Bearer token gate and a
+//! forward proxy in front of it, and Flux-format artifacts and cosign signatures pushed with the
+//! crate's client.
 
 #![allow(dead_code)]
+
+pub mod forward_proxy;
+pub mod token_gate;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -10,25 +15,73 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine as _;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, ObjectMeta, PostParams};
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
 use source_controller::oci::cosign::{SIGNATURE_ANNOTATION, SimpleSigning, signature_tag};
 use source_controller::oci::manifest::{COSIGN_SIMPLE_SIGNING, FLUX_CONFIG, FLUX_CONTENT, OCI_MANIFEST};
 use source_controller::oci::{ClientOptions, Credentials, Descriptor, Manifest, RegistryClient, Repository};
+use weir_api::conditions::{self, ConditionStatus, types};
+use weir_api::source::oci_repository::OCIRepositoryRef;
+use weir_api::source::{OCIRepository, OCIRepositorySpec};
+use weir_testenv::controllers::Controllers;
 
 /// A running `docker-registry`; killed on drop.
 pub struct Registry {
     child: Child,
     pub addr: SocketAddr,
     pub credentials: Option<Credentials>,
+    /// The CA and client identity to push with, for a TLS registry.
+    client_tls: Option<ClientTls>,
     _dir: tempfile::TempDir,
     log: PathBuf,
+}
+
+/// A PEM CA bundle, and a PEM client certificate with its key when the registry asks for one.
+type ClientTls = (Vec<u8>, Option<(Vec<u8>, Vec<u8>)>);
+
+/// A private CA, the server's certificate for 127.0.0.1 and a client certificate, all PEM.
+pub struct Pki {
+    pub ca: String,
+    pub server_cert: String,
+    pub server_key: String,
+    pub client_cert: String,
+    pub client_key: String,
+}
+
+impl Pki {
+    pub fn new() -> Pki {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+        let leaf = |name: &str| {
+            let key = KeyPair::generate().unwrap();
+            let cert = CertificateParams::new(vec![name.to_string()]).unwrap().signed_by(&key, &ca).unwrap();
+            (cert.pem(), key.serialize_pem())
+        };
+        let (server_cert, server_key) = leaf("127.0.0.1");
+        let (client_cert, client_key) = leaf("weir-client");
+        Pki { ca: ca.pem(), server_cert, server_key, client_cert, client_key }
+    }
 }
 
 impl Registry {
     /// Starts a registry, with htpasswd (bcrypt) auth when `credentials` are given. Panics with
     /// a clear message when the `docker-registry` package is missing.
     pub fn start(credentials: Option<Credentials>) -> Registry {
+        Registry::launch(credentials, None)
+    }
+
+    /// Starts a registry serving TLS with `pki`'s server certificate, requiring a client
+    /// certificate of `pki`'s CA when `require_client_cert`.
+    pub fn start_tls(pki: &Pki, require_client_cert: bool) -> Registry {
+        Registry::launch(None, Some((pki, require_client_cert)))
+    }
+
+    fn launch(credentials: Option<Credentials>, tls: Option<(&Pki, bool)>) -> Registry {
         let binary = "/usr/bin/docker-registry";
         assert!(
             std::path::Path::new(binary).exists(),
@@ -40,6 +93,22 @@ impl Registry {
             "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
             dir.path().join("data").display()
         );
+        let mut client_tls = None;
+        if let Some((pki, require_client_cert)) = tls {
+            let write = |name: &str, pem: &str| {
+                let path = dir.path().join(name);
+                std::fs::write(&path, pem).unwrap();
+                path.display().to_string()
+            };
+            // Under `http:`, so before the top-level `auth:`.
+            let (cert, key) = (write("server.crt", &pki.server_cert), write("server.key", &pki.server_key));
+            config.push_str(&format!("  tls:\n    certificate: {cert}\n    key: {key}\n"));
+            let identity = require_client_cert.then(|| {
+                config.push_str(&format!("    clientcas:\n      - {}\n", write("ca.crt", &pki.ca)));
+                (pki.client_cert.as_bytes().to_vec(), pki.client_key.as_bytes().to_vec())
+            });
+            client_tls = Some((pki.ca.as_bytes().to_vec(), identity));
+        }
         if let Some(credentials) = &credentials {
             let hash = bcrypt::hash(&credentials.password, 4).unwrap();
             let htpasswd = dir.path().join("htpasswd");
@@ -57,7 +126,7 @@ impl Registry {
             .stderr(std::fs::File::create(dir.path().join("registry.err")).unwrap())
             .spawn()
             .unwrap();
-        let registry = Registry { child, addr, credentials, _dir: dir, log };
+        let registry = Registry { child, addr, credentials, client_tls, _dir: dir, log };
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(addr).is_err() {
             assert!(std::time::Instant::now() < deadline, "docker-registry did not listen on {addr}");
@@ -74,8 +143,17 @@ impl Registry {
     /// A client for `path` with the registry's credentials.
     pub fn client(&self, path: &str) -> RegistryClient {
         let repository = Repository::parse(&self.url(path)).unwrap();
-        let options = ClientOptions { credentials: self.credentials.clone(), ..Default::default() };
+        let mut options = ClientOptions { credentials: self.credentials.clone(), ..Default::default() };
+        if let Some((ca, identity)) = &self.client_tls {
+            options.ca_pem = Some(ca.clone());
+            options.client_identity = identity.clone();
+        }
         RegistryClient::new(repository, options).unwrap()
+    }
+
+    /// The registry's log (its stderr), for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("registry.err")).unwrap_or_default()
     }
 }
 
@@ -181,4 +259,98 @@ pub async fn cosign_sign(client: &RegistryClient, digest: &str, key: &SigningKey
         annotations: None,
     };
     client.push_manifest(&signature_tag(digest), OCI_MANIFEST, serde_json::to_vec(&manifest).unwrap()).await.unwrap();
+}
+
+/// How long a test waits for the controller.
+pub const WAIT: Duration = Duration::from_secs(90);
+
+/// Polls `check` until it gives a value, failing with the controllers' logs after [`WAIT`].
+pub async fn eventually<T, F, Fut>(controllers: &Controllers, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}; logs:\n{}",
+            controllers.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+pub fn condition(obj: &OCIRepository, type_: &str) -> Option<conditions::Condition> {
+    let list = obj.status.as_ref()?.conditions.as_deref()?;
+    conditions::find(list, type_).cloned()
+}
+
+pub fn ready_true(obj: &OCIRepository) -> bool {
+    condition(obj, types::READY).is_some_and(|c| c.status == ConditionStatus::True)
+}
+
+/// Waits until Ready is decided for the current generation (and, when given, the requested
+/// reconcile was handled); returns the object.
+pub async fn settled(
+    controllers: &Controllers,
+    api: &Api<OCIRepository>,
+    name: &str,
+    token: Option<&str>,
+) -> OCIRepository {
+    eventually(controllers, &format!("{name} is reconciled"), || async {
+        let obj = api.get(name).await.ok()?;
+        let ready = condition(&obj, types::READY)?;
+        let status = obj.status.as_ref()?;
+        let current = ready.observed_generation == obj.metadata.generation && ready.status != ConditionStatus::Unknown;
+        let handled = token.is_none_or(|t| status.last_handled_reconcile_at.as_deref() == Some(t));
+        (current && handled).then_some(obj)
+    })
+    .await
+}
+
+/// An OCIRepository spec for `url` at `tag`.
+pub fn spec_for_tag(url: &str, tag: &str) -> OCIRepositorySpec {
+    OCIRepositorySpec {
+        url: url.into(),
+        interval: "10m".into(),
+        reference: Some(OCIRepositoryRef { tag: Some(tag.into()), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+pub async fn create(api: &Api<OCIRepository>, name: &str, spec: OCIRepositorySpec) {
+    api.create(&PostParams::default(), &OCIRepository::new(name, spec)).await.unwrap();
+}
+
+pub fn secret(name: &str, type_: Option<&str>, data: &[(&str, &str)]) -> Secret {
+    let data: BTreeMap<String, ByteString> =
+        data.iter().map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec()))).collect();
+    Secret {
+        metadata: ObjectMeta { name: Some(name.into()), ..Default::default() },
+        type_: type_.map(str::to_string),
+        data: Some(data),
+        ..Default::default()
+    }
+}
+
+/// A `kubernetes.io/dockerconfigjson` Secret with one registry's credentials.
+pub fn docker_config_secret(name: &str, registry: &str, credentials: &Credentials) -> Secret {
+    let config = serde_json::json!({
+        "auths": { registry: { "username": credentials.username, "password": credentials.password } }
+    })
+    .to_string();
+    secret(name, Some("kubernetes.io/dockerconfigjson"), &[(".dockerconfigjson", &config)])
+}
+
+/// Downloads, verifies and unpacks the object's artifact as a consumer would.
+pub async fn unpack(obj: &OCIRepository) -> tempfile::TempDir {
+    let artifact = obj.status.as_ref().unwrap().artifact.as_ref().unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let fetcher = weir_runtime::artifact::ArtifactFetcher::new(Default::default()).unwrap();
+    fetcher.fetch(&artifact.url, &artifact.digest, dest.path()).await.unwrap();
+    dest
 }
