@@ -1,19 +1,26 @@
 //! Kustomization features end to end on a real API server, with the source-controller and
 //! kustomize-controller binaries: postBuild variables, dependsOn wake-ups and cycles, CEL health
-//! checks cancelled by a new revision, service account impersonation and kubeconfig Secrets.
+//! checks cancelled by a new revision, service account impersonation, kubeconfig Secrets and
+//! remote clusters reached with a ServiceAccount token (`kubeConfig.configMapRef`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use futures::StreamExt;
+use k8s_openapi::api::authentication::v1::TokenRequest;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
+use kube::runtime::{WatchStreamExt, watcher};
 use weir_api::conditions::{self, ConditionStatus, types};
 use weir_api::kustomize::Kustomization;
 use weir_api::source::ExternalArtifact;
@@ -225,6 +232,20 @@ async fn health_expressions_judge_custom_resources_and_a_new_revision_cancels_th
         &ApiResource::from_gvk(&GroupVersionKind::gvk("health.weir.test", "v1", "Widget")),
     );
     let size = |w: &DynamicObject| w.data.pointer("/spec/size").and_then(serde_json::Value::as_u64);
+    // Every status the Kustomization goes through, to check that the cancellation is no failure.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let watch = tokio::spawn({
+        let (api, seen) = (kustomizations.clone(), seen.clone());
+        async move {
+            let mut updates =
+                watcher(api, watcher::Config::default().fields("metadata.name=widgets")).applied_objects().boxed();
+            while let Some(Ok(ks)) = updates.next().await {
+                let list = ks.status.and_then(|s| s.conditions).unwrap_or_default();
+                let state = |t: &str| conditions::find(&list, t).map(|c| (c.status, c.message.clone()));
+                seen.lock().unwrap().push((state(types::READY), state(types::RECONCILING)));
+            }
+        }
+    });
     eventually(&controllers, "the first Widget is applied", || async {
         let w = widgets.get_opt("w").await.ok()??;
         (size(&w) == Some(1)).then_some(())
@@ -242,6 +263,22 @@ async fn health_expressions_judge_custom_resources_and_a_new_revision_cancels_th
     })
     .await;
     println!("a new revision was applied {:?} after it was requested, cancelling a 10m health wait", started.elapsed());
+    eventually(&controllers, "the cancellation shows in Reconciling", || async {
+        let seen = seen.lock().unwrap();
+        let cancelled = |(_, reconciling): &(_, Option<(ConditionStatus, String)>)| {
+            reconciling.as_ref().is_some_and(|(_, message)| message.contains("cancelled: reconciling a new revision"))
+        };
+        seen.iter().any(cancelled).then_some(())
+    })
+    .await;
+    watch.abort();
+    let seen = seen.lock().unwrap().clone();
+    let health_failure = |(ready, _): &(Option<(ConditionStatus, String)>, _)| {
+        ready
+            .as_ref()
+            .is_some_and(|(status, message)| *status == ConditionStatus::False && message.contains("health check"))
+    };
+    assert!(!seen.iter().any(health_failure), "a cancelled health check is no failure: {seen:?}");
 
     // The test plays the Widget's controller: the expressions see its status.
     let status = |phase: &str| serde_json::json!({"status": {"phase": phase}});
@@ -395,4 +432,77 @@ async fn external_artifacts_wake_their_kustomizations_and_ready_exprs_gate_depen
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
     assert!(config_maps.get_opt("external").await.unwrap().is_some());
     assert!(config_maps.get_opt("gated").await.unwrap().is_some());
+}
+
+/// The audience the API server accepts: the one it gives a token requested without any.
+async fn api_audience(accounts: &Api<ServiceAccount>, account: &str) -> String {
+    let issued =
+        accounts.create_token_request(account, &PostParams::default(), &TokenRequest::default()).await.unwrap();
+    let token = issued.status.unwrap().token.unwrap();
+    let claims = URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap().trim_end_matches('=')).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&claims).unwrap();
+    claims["aud"][0].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn kubeconfig_config_maps_reach_a_cluster_with_a_service_account_token() {
+    let env = TestEnv::shared().await;
+    let namespace = env.namespace("ks-wi").await;
+    let client = env.client();
+    let repo = Repo::new("app");
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: not-allowed\nrules: []\n";
+    repo.commit(&[("allowed/cm.yaml", &config_map("through-token", "1")), ("denied/role.yaml", role)], "first");
+    repo.push("main");
+    let server = GitHttpServer::start(&repo.root, ServerAuth::None);
+    let controllers = Controllers::start_with(env, &namespace, &["--feature-gates=ObjectLevelWorkloadIdentity=true"]);
+    create_git_source(&client, &namespace, "app", &server.url("app")).await;
+
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), &namespace);
+    create(&accounts, serde_json::json!({"metadata": {"name": "remote-deployer"}})).await;
+    let bindings: Api<RoleBinding> = Api::namespaced(client.clone(), &namespace);
+    create(
+        &bindings,
+        serde_json::json!({"metadata": {"name": "remote-deployer-edit"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+            "subjects": [{"kind": "ServiceAccount", "name": "remote-deployer", "namespace": namespace}]}),
+    )
+    .await;
+    // The "remote" cluster is the test's own: its address and CA, and the audience it accepts.
+    let kubeconfig = kube::config::Kubeconfig::read_from(env.kubeconfig_path()).unwrap();
+    let cluster = kubeconfig.clusters[0].cluster.clone().unwrap();
+    let ca = STANDARD.decode(cluster.certificate_authority_data.unwrap()).unwrap();
+    let audience = api_audience(&accounts, "remote-deployer").await;
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    create(
+        &config_maps,
+        serde_json::json!({"metadata": {"name": "remote"}, "data": {
+            "provider": "generic", "address": cluster.server.unwrap(), "ca.crt": String::from_utf8(ca).unwrap(),
+            "audiences": audience, "serviceAccountName": "remote-deployer"}}),
+    )
+    .await;
+    create(
+        &config_maps,
+        serde_json::json!({"metadata": {"name": "eks"}, "data": {
+            "provider": "aws", "cluster": "arn:aws:eks:eu-west-1:123456789012:cluster/prod"}}),
+    )
+    .await;
+
+    let kustomizations: Api<Kustomization> = Api::namespaced(client.clone(), &namespace);
+    let through = |config_map: &str, path: &str| serde_json::json!({"path": path, "kubeConfig": {"configMapRef": {"name": config_map}}});
+    create_kustomization(&kustomizations, "generic", through("remote", "./allowed")).await;
+    create_kustomization(&kustomizations, "forbidden", through("remote", "./denied")).await;
+    create_kustomization(&kustomizations, "cloud", through("eks", "./allowed")).await;
+
+    ready_with(&controllers, &kustomizations, "generic", ConditionStatus::True, "ReconciliationSucceeded").await;
+    assert!(config_maps.get_opt("through-token").await.unwrap().is_some());
+    // The token is the ServiceAccount's: what it may not do is refused.
+    let message =
+        ready_with(&controllers, &kustomizations, "forbidden", ConditionStatus::False, "ReconciliationFailed").await;
+    assert!(message.contains(&format!("system:serviceaccount:{namespace}:remote-deployer")), "{message}");
+    let message =
+        ready_with(&controllers, &kustomizations, "cloud", ConditionStatus::False, "ReconciliationFailed").await;
+    assert!(
+        message.contains(&format!("kubeConfig.configMapRef '{namespace}/eks': provider 'aws' is not supported")),
+        "{message}"
+    );
 }

@@ -1,17 +1,22 @@
 //! Who applies: the controller itself, a service account it impersonates
 //! (`spec.serviceAccountName`, else `--default-service-account`), or a remote cluster reached
-//! through a kubeconfig Secret (`spec.kubeConfig.secretRef`). One resource manager per
-//! impersonated identity is kept, so its discovery cache is reused.
+//! through a kubeconfig Secret (`spec.kubeConfig.secretRef`) or with a ServiceAccount token
+//! (`spec.kubeConfig.configMapRef`, see `workload_identity`). One resource manager per
+//! impersonated identity, and per remote cluster until its token is renewed, is kept, so its
+//! discovery cache is reused.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Config};
 use weir_api::kustomize::Kustomization;
 use weir_apply::ResourceManager;
+
+use super::workload_identity::{self as identity, Cached, IdentityOptions};
 
 /// The keys a kubeconfig Secret is read from when `secretRef.key` is unset, in order.
 const KUBECONFIG_KEYS: [&str; 2] = ["value", "value.yaml"];
@@ -31,6 +36,9 @@ pub struct Clients {
     default_service_account: Option<String>,
     concurrency: usize,
     impersonating: Mutex<HashMap<String, ResourceManager>>,
+    identity: IdentityOptions,
+    /// Remote clusters of `kubeConfig.configMapRef`, by their settings and who applies.
+    remote: Mutex<HashMap<String, Cached<ResourceManager>>>,
 }
 
 /// The controller's own client configuration, found as the process found it (`--kubeconfig`, then
@@ -71,7 +79,21 @@ impl Clients {
         default_service_account: Option<String>,
         concurrency: usize,
     ) -> Self {
-        Clients { base, own, default_service_account, concurrency, impersonating: Mutex::new(HashMap::new()) }
+        Clients {
+            base,
+            own,
+            default_service_account,
+            concurrency,
+            impersonating: Mutex::new(HashMap::new()),
+            identity: IdentityOptions::default(),
+            remote: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// How `kubeConfig.configMapRef` picks the ServiceAccount whose token it uses.
+    pub fn with_identity(mut self, identity: IdentityOptions) -> Self {
+        self.identity = identity;
+        self
     }
 
     /// The service account `obj` applies as, if any.
@@ -91,6 +113,14 @@ impl Clients {
             let config = remote_config(client, namespace, &secret_ref.name, secret_ref.key.as_deref()).await?;
             return self.build(config, user);
         }
+        if let Some(config_map) = obj.spec.kube_config.as_ref().and_then(|k| k.config_map_ref.as_ref()) {
+            return self.remote_manager(client, namespace, &config_map.name, user).await.map_err(|message| {
+                ClientsError::KubeConfig(format!(
+                    "kubeConfig.configMapRef '{namespace}/{}': {message}",
+                    config_map.name
+                ))
+            });
+        }
         let Some(user) = user else { return Ok(self.own.clone()) };
         let mut cache = self.impersonating.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(manager) = cache.get(&user) {
@@ -98,6 +128,37 @@ impl Clients {
         }
         let manager = self.build(self.base.clone(), Some(user.clone()))?;
         cache.insert(user, manager.clone());
+        Ok(manager)
+    }
+
+    /// The manager for the cluster the ConfigMap `namespace/name` describes, with a fresh token
+    /// when the cached one is due for renewal.
+    async fn remote_manager(
+        &self,
+        client: &kube::Client,
+        namespace: &str,
+        name: &str,
+        user: Option<String>,
+    ) -> Result<ResourceManager, String> {
+        let data = identity::read_config_map(client, namespace, name).await?;
+        let settings = identity::generic_settings(&data)?;
+        let (sa_namespace, sa_name) = match identity::service_account(&settings, &self.identity)? {
+            Some(sa) => (namespace.to_string(), sa.to_string()),
+            None => identity::controller_service_account()?,
+        };
+        let key = format!("{settings:?}|{sa_namespace}/{sa_name}|{user:?}");
+        {
+            let cache = self.remote.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(cached) = cache.get(&key).filter(|c| c.until > Instant::now()) {
+                return Ok(cached.value.clone());
+            }
+        }
+        let (token, reuse_for) = identity::request_token(client, &sa_namespace, &sa_name, &settings.audiences).await?;
+        let config = identity::config(&settings, &token).await?;
+        let manager = self.build(config, user).map_err(|e| e.to_string())?;
+        let mut cache = self.remote.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|_, c| c.until > Instant::now());
+        cache.insert(key, Cached { value: manager.clone(), until: Instant::now() + reuse_for });
         Ok(manager)
     }
 

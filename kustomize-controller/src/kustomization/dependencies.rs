@@ -1,7 +1,8 @@
 //! The dependencies step (`spec.dependsOn`): every dependency must be Ready at its current
 //! generation and, when it builds from the same source, must have applied the source's current
 //! revision (Flux's rule); a `readyExpr` replaces those checks with a CEL verdict over `self` (the
-//! dependent) and `dep`. Cycles are found on the watch cache and spelled out.
+//! dependent) and `dep`. Cycles are found on the watch cache and spelled out. Who depends on a
+//! Kustomization is `dependents`' business.
 
 use std::collections::HashSet;
 
@@ -162,20 +163,6 @@ where
     None
 }
 
-/// The Kustomizations in `store` that depend on `dependency`: woken when it becomes Ready.
-pub fn dependents(store: &Store<Kustomization>, dependency: &Kustomization) -> Vec<ObjectRef<Kustomization>> {
-    let (namespace, name) = (dependency.namespace().unwrap_or_default(), dependency.name_any());
-    store
-        .state()
-        .iter()
-        .filter(|ks| {
-            let own = ks.namespace().unwrap_or_default();
-            ks.spec.depends_on.iter().flatten().any(|d| d.name == name && d.namespace_or(&own) == namespace)
-        })
-        .map(|ks| ObjectRef::from_obj(ks.as_ref()))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,22 +253,5 @@ mod tests {
         let bad = ks("apps", "app", serde_json::json!({"dependsOn": [{"name": "infra", "readyExpr": "dep.("}]}));
         assert!(compile_ready_exprs(&bad).unwrap_err().starts_with("spec.dependsOn[0].readyExpr: "));
         assert!(compile_ready_exprs(&obj).is_ok());
-    }
-
-    #[test]
-    fn dependents_are_found_across_namespaces() {
-        let (reader, mut writer) = kube::runtime::reflector::store::<Kustomization>();
-        for k in [
-            ks("apps", "same-ns", serde_json::json!({"dependsOn": [{"name": "infra"}]})),
-            ks("other", "cross-ns", serde_json::json!({"dependsOn": [{"name": "infra", "namespace": "apps"}]})),
-            ks("other", "wrong-ns", serde_json::json!({"dependsOn": [{"name": "infra"}]})),
-            ks("apps", "none", serde_json::json!({})),
-        ] {
-            writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(k));
-        }
-        let infra = ks("apps", "infra", serde_json::json!({}));
-        let mut names: Vec<String> = dependents(&reader, &infra).into_iter().map(|r| r.name).collect();
-        names.sort();
-        assert_eq!(names, ["cross-ns", "same-ns"]);
     }
 }

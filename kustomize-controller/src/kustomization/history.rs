@@ -41,9 +41,21 @@ fn trim(secs: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// Records one reconciliation of the set `digest` that ended with `reason`.
-pub fn record(history: &mut Vec<Snapshot>, digest: &str, now: Timestamp, took: Duration, reason: &str, revision: &str) {
-    let metadata = BTreeMap::from([("revision".to_string(), revision.to_string())]);
+/// Records one reconciliation of the set `digest` that ended with `reason`, from `revision` (and
+/// the artifact's origin revision, when it has one).
+pub fn record(
+    history: &mut Vec<Snapshot>,
+    digest: &str,
+    now: Timestamp,
+    took: Duration,
+    reason: &str,
+    revision: &str,
+    origin_revision: Option<&str>,
+) {
+    let mut metadata = BTreeMap::from([("revision".to_string(), revision.to_string())]);
+    if let Some(origin) = origin_revision {
+        metadata.insert("originRevision".to_string(), origin.to_string());
+    }
     match history.iter_mut().find(|s| s.digest == digest) {
         Some(snapshot) => {
             snapshot.last_reconciled = Time(now);
@@ -77,18 +89,29 @@ mod tests {
     #[test]
     fn snapshots_per_digest_newest_first_at_most_five() {
         let mut history = Vec::new();
-        record(&mut history, "sha256:a", at(10), Duration::from_millis(2500), "ReconciliationSucceeded", "r1");
-        record(&mut history, "sha256:a", at(20), Duration::from_secs(63), "ReconciliationSucceeded", "r1");
+        record(&mut history, "sha256:a", at(10), Duration::from_millis(2500), "ReconciliationSucceeded", "r1", None);
+        record(&mut history, "sha256:a", at(20), Duration::from_secs(63), "ReconciliationSucceeded", "r1", None);
         assert_eq!(history.len(), 1);
         assert_eq!(history[0].total_reconciliations, 2);
         assert_eq!(history[0].first_reconciled.0, at(10));
         assert_eq!(history[0].last_reconciled.0, at(20));
         assert_eq!(history[0].last_reconciled_duration, "1m3s");
         for (i, d) in ["b", "c", "d", "e", "f"].iter().enumerate() {
-            record(&mut history, &format!("sha256:{d}"), at(30 + i as i64), Duration::ZERO, "HealthCheckFailed", "r2");
+            record(
+                &mut history,
+                &format!("sha256:{d}"),
+                at(30 + i as i64),
+                Duration::ZERO,
+                "HealthCheckFailed",
+                "r2",
+                Some("main@sha1:o"),
+            );
         }
         let digests: Vec<&str> = history.iter().map(|s| s.digest.as_str()).collect();
         assert_eq!(digests, ["sha256:f", "sha256:e", "sha256:d", "sha256:c", "sha256:b"]);
+        let metadata = history[0].metadata.clone().unwrap();
+        assert_eq!(metadata["revision"], "r2");
+        assert_eq!(metadata["originRevision"], "main@sha1:o");
     }
 
     #[test]

@@ -2,26 +2,34 @@
 //! artifact applied to the cluster (FLUX-API.md §1.2, §3).
 //!
 //! - `source`: the referenced source and its artifact; `cache`: artifacts extracted once per digest;
-//! - `dependencies`: `dependsOn` readiness, cycles, and the dependents a dependency wakes;
+//! - `dependencies`: `dependsOn` readiness and cycles; `dependents`: the index of who depends on
+//!   whom, for the dependents a dependency wakes;
 //! - `variables`: the postBuild variables from `substitute` and `substituteFrom`;
+//! - `decrypt`: `spec.decryption`, SOPS keys, generator sources and objects decrypted as Flux does;
 //! - `build`: the owner labels set on the objects of `weir_kustomize::flux::build`;
 //! - `clients`: who applies (the controller, an impersonated service account, a remote cluster);
+//!   `workload_identity`: a remote cluster reached with a ServiceAccount token;
 //! - `expressions`, `health_exprs`: CEL for `readyExpr` and `healthCheckExprs`;
-//! - `runs`: health waits to cancel on a new revision, builds to reuse; `history`: `status.history`;
+//! - `runs`: health waits to cancel on a new revision, builds and applies to reuse; `history`:
+//!   `status.history`; `skip`: when a new revision that builds to the same set skips the apply;
 //! - `reconcile`: the pipeline; `status`: conditions and the status patch.
 
 mod build;
 mod cache;
 mod clients;
+mod decrypt;
 mod dependencies;
+mod dependents;
 mod expressions;
 mod health_exprs;
 mod history;
 mod reconcile;
 mod runs;
+mod skip;
 mod source;
 mod status;
 mod variables;
+mod workload_identity;
 
 use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
@@ -32,11 +40,12 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::serde::de::DeserializeOwned;
 use kube::api::Api;
-use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{self, Event as Finalizer};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Resource, ResourceExt};
+use prometheus_client::metrics::counter::Counter;
 use weir_api::annotations::FINALIZER;
 use weir_api::conditions::{self, types};
 use weir_api::kustomize::{Kustomization, SourceKind};
@@ -47,6 +56,7 @@ use weir_runtime::artifact::{ArtifactFetcher, FetchOptions};
 
 use cache::ArtifactCache;
 use clients::Clients;
+use dependents::DependentsIndex;
 use runs::Runs;
 
 /// How long an extracted artifact is kept after its last use.
@@ -64,8 +74,19 @@ pub struct Options {
     pub requeue_dependency: Duration,
     /// `--default-service-account`: impersonated when `spec.serviceAccountName` is unset.
     pub default_service_account: Option<String>,
+    /// `--default-kubeconfig-service-account`: the ServiceAccount of a `kubeConfig.configMapRef`
+    /// whose ConfigMap names none.
+    pub default_kubeconfig_service_account: Option<String>,
     /// `--kubeconfig`, the base of the impersonating clients.
     pub kubeconfig: Option<PathBuf>,
+    /// `--skip-unchanged-revisions`: a new revision that builds to the set applied last, less than
+    /// an interval ago, only records the revision (see `skip`).
+    pub skip_unchanged_revisions: bool,
+    /// `--sops-age-secret`: the controller-wide age keys, for `spec.decryption` without a
+    /// `secretRef`.
+    pub sops_age_secret: Option<String>,
+    /// `--feature-gates`.
+    pub feature_gates: crate::features::FeatureGates,
 }
 
 /// What every reconcile shares.
@@ -79,6 +100,8 @@ pub struct State {
     runs: Runs,
     /// The watch cache of Kustomizations, for cycle detection.
     store: Store<Kustomization>,
+    /// `weir_kustomization_unchanged_revisions_skipped_total`.
+    skipped: Counter,
 }
 
 fn api_for<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
@@ -152,8 +175,19 @@ pub async fn run(context: weir_runtime::Context, options: Options) -> anyhow::Re
     let concurrency = usize::from(context.concurrency).max(1);
     let manager = ResourceManager::new(client.clone()).with_concurrency(concurrency);
     let base = clients::base_config(options.kubeconfig.as_ref()).await?;
-    let clients = Clients::new(base, manager, options.default_service_account.clone(), concurrency);
+    let identity = workload_identity::IdentityOptions {
+        default_service_account: options.default_kubeconfig_service_account.clone(),
+        object_level: options.feature_gates.enabled(crate::features::OBJECT_LEVEL_WORKLOAD_IDENTITY),
+    };
+    let clients =
+        Clients::new(base, manager, options.default_service_account.clone(), concurrency).with_identity(identity);
     let (reader, writer) = reflector::store();
+    let skipped = Counter::default();
+    context.metrics.register(
+        "weir_kustomization_unchanged_revisions_skipped",
+        "New source revisions that built to the set applied last and skipped the apply",
+        skipped.clone(),
+    );
     let state = Arc::new(State {
         client: client.clone(),
         options,
@@ -163,9 +197,17 @@ pub async fn run(context: weir_runtime::Context, options: Options) -> anyhow::Re
         backoff: weir_runtime::requeue::Backoff::default(),
         runs: Runs::default(),
         store: reader.clone(),
+        skipped,
     });
 
-    let trigger = reflector(writer, watcher(api_for::<Kustomization>(&client, namespace), any()))
+    let index = Arc::new(DependentsIndex::default());
+    let indexing = index.clone();
+    let kustomizations = watcher(api_for::<Kustomization>(&client, namespace), any()).inspect(move |event| {
+        if let Ok(event) = event {
+            indexing.observe(event);
+        }
+    });
+    let trigger = reflector(writer, kustomizations)
         .default_backoff()
         .applied_objects()
         .predicate_filter(|o: &Kustomization| weir_runtime::requeue::trigger_hash(o, FINALIZER), Default::default());
@@ -174,26 +216,15 @@ pub async fn run(context: weir_runtime::Context, options: Options) -> anyhow::Re
         .default_backoff()
         .applied_objects()
         .predicate_filter(readiness_hash, Default::default());
-    let dependents_store = reader.clone();
 
-    let shutdown = context.shutdown.clone();
     tracing::info!(namespace = ?context.watch_namespace, concurrency = context.concurrency, "starting the Kustomization controller");
-    let mut controller = Controller::for_stream(trigger, reader)
-        .watches_stream(readiness, move |ks| dependencies::dependents(&dependents_store, &ks));
+    let mut controller =
+        Controller::for_stream(trigger, reader).watches_stream(readiness, move |ks| index.dependents(&ks));
     controller = wake_on_new_artifacts::<GitRepository>(controller, &client, namespace, state.clone());
     controller = wake_on_new_artifacts::<OCIRepository>(controller, &client, namespace, state.clone());
     controller = wake_on_new_artifacts::<Bucket>(controller, &client, namespace, state.clone());
     controller = wake_on_new_artifacts::<ExternalArtifact>(controller, &client, namespace, state.clone());
-    controller
-        .with_config(controller::Config::default().concurrency(context.concurrency))
-        .graceful_shutdown_on(async move { shutdown.cancelled().await })
-        .run(reconcile, error_policy, state)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "Kustomization reconcile");
-            }
-        })
-        .await;
+    weir_runtime::drive(controller, &context, reconcile, error_policy, state).await;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! One Kustomization reconcile, top to bottom: validate → source artifact → dependencies →
 //! variables → fetch (verify, untar) and build, or the same set as last time → owner labels →
+//! (a new revision that builds to the set applied last only records the revision, see `skip`) →
 //! apply → prune → health → status, history and events. The whole pipeline runs under `timeout`.
 
 use std::collections::BTreeMap;
@@ -21,8 +22,9 @@ use weir_runtime::events::Severity;
 use super::dependencies::{self, DependencyError};
 use super::health_exprs::HealthExprs;
 use super::runs::{BuildInputs, BuiltSet};
+use super::skip::{self, LastApply, Verdict};
 use super::source::{self, SourceError};
-use super::{State, build, history, status, variables};
+use super::{State, build, decrypt, history, status, variables};
 
 /// How much longer than `spec.timeout` the whole pipeline may take before it is abandoned.
 const TIMEOUT_GRACE: Duration = Duration::from_secs(2);
@@ -155,25 +157,60 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
     let started = std::time::Instant::now();
     let mut next = working.clone();
     next.last_handled_reconcile_at = requested_at.or(next.last_handled_reconcile_at);
-    let mut built_digest = None;
-    let run = Run { obj: &obj, state, namespace: &namespace, name: &name, timeout, health_exprs: &health_exprs };
+    let mut attempt = Attempt::default();
+    let run = Run {
+        obj: &obj,
+        state,
+        namespace: &namespace,
+        name: &name,
+        timeout,
+        interval,
+        requested: new_request,
+        health_exprs: &health_exprs,
+    };
     // A little past `timeout`, so that the health wait, which has its own deadline, reports first.
     let deadline = timeout + TIMEOUT_GRACE;
-    let result = match tokio::time::timeout(deadline, run.pipeline(&mut next, &mut built_digest)).await {
+    let result = match tokio::time::timeout(deadline, run.pipeline(&mut next, &mut attempt)).await {
         Ok(result) => result,
         Err(_) => Err(ReconcileError::Timeout(humantime(timeout))),
     };
+    let origin_revision = attempt.origin_revision.clone();
+    let metadata = || event_metadata(origin_revision.as_deref());
     let record_history = |next: &mut KustomizationStatus, reason: &str| {
-        if let (Some(digest), Some(revision)) = (&built_digest, next.last_attempted_revision.clone()) {
+        if let (Some(digest), Some(revision)) = (&attempt.digest, next.last_attempted_revision.clone()) {
             let list = next.history.get_or_insert_with(Vec::new);
-            history::record(list, digest, Timestamp::now(), started.elapsed(), reason, &revision);
+            let origin = origin_revision.as_deref();
+            history::record(list, digest, Timestamp::now(), started.elapsed(), reason, &revision, origin);
         }
     };
+    if !matches!(result, Ok(_) | Err(ReconcileError::DependencyNotReady(_))) {
+        // Whatever the cluster holds now, the next revision must apply in full.
+        state.runs.forget_apply(&namespace, &name);
+    }
     match result {
         Ok(outcome) => {
             status::succeeded(&mut next, generation, &outcome.revision, outcome.checked_health);
+            next.last_applied_origin_revision = origin_revision.clone();
             record_history(&mut next, reasons::RECONCILIATION_SUCCEEDED);
             write(&api, &name, &before, &next).await?;
+            let next_run = match outcome.skipped {
+                Some(drift_check_in) => {
+                    state.skipped.inc();
+                    drift_check_in
+                }
+                None => {
+                    if let Some(digest) = &attempt.digest {
+                        let apply = LastApply {
+                            digest: digest.clone(),
+                            generation,
+                            at: std::time::Instant::now(),
+                            checked_health: outcome.checked_health,
+                        };
+                        state.runs.remember_apply(&namespace, &name, apply);
+                    }
+                    weir_runtime::requeue::jitter(interval)
+                }
+            };
             let lines: Vec<String> =
                 outcome.changes.changes().map(|e| format!("{} {}", e.subject, e.action.as_str())).collect();
             if !lines.is_empty() {
@@ -185,7 +222,7 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
                         reasons::PROGRESSING,
                         &lines.join("\n"),
                         Some(&outcome.revision),
-                        Default::default(),
+                        metadata(),
                     )
                     .await;
             }
@@ -193,7 +230,7 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
                 let message = format!(
                     "Reconciliation finished in {:.3}s, next run in {}",
                     started.elapsed().as_secs_f64(),
-                    humantime(interval)
+                    humantime(next_run)
                 );
                 state
                     .recorder
@@ -203,7 +240,7 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
                         reasons::RECONCILIATION_SUCCEEDED,
                         &message,
                         Some(&outcome.revision),
-                        Default::default(),
+                        metadata(),
                     )
                     .await;
             }
@@ -212,7 +249,17 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
             if !expired.is_empty() {
                 tokio::task::spawn_blocking(move || expired.iter().for_each(|dir| drop(std::fs::remove_dir_all(dir))));
             }
-            Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
+            Ok(Action::requeue(next_run))
+        }
+        Err(ReconcileError::HealthCancelled) => {
+            // Not a failure: the new revision is already queued. Ready keeps what it said, and
+            // Reconciling says what happens, until the new revision is reconciled.
+            let revision = next.last_attempted_revision.clone().unwrap_or_default();
+            tracing::info!(%namespace, %name, %revision, "health check cancelled: a new revision is being reconciled");
+            let message = format!("health check of revision {revision} cancelled: reconciling a new revision");
+            status::progressing(&mut next, generation, &message);
+            write(&api, &name, &before, &next).await?;
+            Ok(Action::requeue(Duration::ZERO))
         }
         Err(ReconcileError::DependencyNotReady(message)) => {
             let wait = state.options.requeue_dependency;
@@ -229,11 +276,11 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
                         reasons::DEPENDENCY_NOT_READY,
                         &event,
                         next.last_attempted_revision.as_deref(),
-                        Default::default(),
+                        metadata(),
                     )
                     .await;
             }
-            // A dependency that becomes Ready wakes this one sooner (see `dependencies::dependents`).
+            // A dependency that becomes Ready wakes this one sooner (see `dependents`).
             Ok(Action::requeue(wait))
         }
         Err(error) => {
@@ -243,32 +290,52 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
             status::failed(&mut next, generation, reason, &message);
             record_history(&mut next, reason);
             write(&api, &name, &before, &next).await?;
-            let cancelled = matches!(error, ReconcileError::HealthCancelled);
             state
                 .recorder
                 .record(
                     obj.as_ref(),
-                    if cancelled { Severity::Info } else { Severity::Error },
+                    Severity::Error,
                     reason,
                     &message,
                     next.last_attempted_revision.as_deref(),
-                    Default::default(),
+                    metadata(),
                 )
                 .await;
-            if cancelled {
-                // The new revision is already queued: go on with it now.
-                return Ok(Action::requeue(Duration::ZERO));
-            }
             Ok(Action::requeue(retry_interval))
         }
     }
 }
+
+/// The event metadata Flux adds besides the revision: the origin revision, when the artifact
+/// has one.
+fn event_metadata(origin_revision: Option<&str>) -> BTreeMap<String, String> {
+    let key = format!("{}/{}", Kustomization::group(&()), weir_api::event::META_ORIGIN_REVISION_KEY);
+    origin_revision.map(|origin| (key, origin.to_string())).into_iter().collect()
+}
+
+/// `org.opencontainers.image.revision` of the artifact's metadata: the revision of the source
+/// the artifact was built from (an OCI artifact pushed from a Git commit, for example).
+fn origin_revision(artifact: &weir_api::meta::Artifact) -> Option<String> {
+    artifact.metadata.as_ref()?.get(OCI_REVISION_ANNOTATION).filter(|r| !r.is_empty()).cloned()
+}
+
+const OCI_REVISION_ANNOTATION: &str = "org.opencontainers.image.revision";
 
 /// What a successful pipeline did.
 struct Outcome {
     revision: String,
     changes: ChangeSet,
     checked_health: bool,
+    /// The apply was skipped (see `skip`); the drift check is due in this long.
+    skipped: Option<Duration>,
+}
+
+/// What the pipeline learnt, kept on failure too.
+#[derive(Default)]
+struct Attempt {
+    /// The digest of the set, once built.
+    digest: Option<String>,
+    origin_revision: Option<String>,
 }
 
 /// One reconcile's inputs.
@@ -278,18 +345,17 @@ struct Run<'a> {
     namespace: &'a str,
     name: &'a str,
     timeout: Duration,
+    interval: Duration,
+    /// A `reconcile.fluxcd.io/requestedAt` value not handled yet.
+    requested: bool,
     health_exprs: &'a HealthExprs,
 }
 
 impl Run<'_> {
     /// The steps after validation. `next` receives what must be recorded even on failure: the
-    /// attempted revision, and the inventory once objects were applied; `built_digest` the digest
-    /// of the set once it is built.
-    async fn pipeline(
-        &self,
-        next: &mut KustomizationStatus,
-        built_digest: &mut Option<String>,
-    ) -> Result<Outcome, ReconcileError> {
+    /// attempted revision, and the inventory once objects were applied; `attempt` the origin
+    /// revision and, once it is built, the digest of the set.
+    async fn pipeline(&self, next: &mut KustomizationStatus, attempt: &mut Attempt) -> Result<Outcome, ReconcileError> {
         let started = tokio::time::Instant::now();
         let (obj, state, namespace, name) = (self.obj, self.state, self.namespace, self.name);
         let artifact = source::artifact_of(&state.client, obj, namespace, !state.options.no_cross_namespace_refs)
@@ -301,6 +367,7 @@ impl Run<'_> {
             })?;
         let revision = artifact.revision.clone();
         next.last_attempted_revision = Some(revision.clone());
+        attempt.origin_revision = origin_revision(&artifact);
 
         dependencies::check(&state.client, obj, namespace, &revision).await.map_err(|e| match e {
             DependencyError::NotReady(message) => ReconcileError::DependencyNotReady(message),
@@ -312,21 +379,36 @@ impl Run<'_> {
             .await
             .map_err(|e| ReconcileError::Build(e.to_string()))?;
 
-        // The same artifact, spec and variables give the same set: reuse it, and let the apply's
-        // dry-run be the drift check.
-        let inputs = BuildInputs::new(&artifact.digest, obj.meta().generation, &variables);
+        let decryption = decrypt::load(&state.client, obj, namespace, state.options.sops_age_secret.as_deref())
+            .await
+            .map_err(ReconcileError::Build)?
+            .map(Arc::new);
+
+        // The same artifact, spec, variables and decryption keys give the same set: reuse it, and
+        // let the apply's dry-run be the drift check.
+        let inputs = BuildInputs::new(&artifact.digest, obj.meta().generation, &variables)
+            .with_decryption(decryption.as_ref().map(|d| d.version.as_str()));
         let set = match state.runs.built(namespace, name, &inputs) {
             Some(set) => {
                 tracing::debug!(%namespace, %name, %revision, "nothing changed since the last build: reusing it");
                 set
             }
             None => {
-                let set = self.fetch_and_build(&artifact, variables).await?;
+                let set = self.fetch_and_build(&artifact, variables, decryption).await?;
                 state.runs.remember_build(namespace, name, inputs, set.clone());
                 set
             }
         };
-        *built_digest = Some(set.digest.clone());
+        attempt.digest = Some(set.digest.clone());
+        if let Some(drift_check_in) = self.skip_unchanged(&set.digest, &revision) {
+            let checked_health = state.runs.last_apply(namespace, name).is_some_and(|last| last.checked_health);
+            return Ok(Outcome {
+                revision,
+                changes: ChangeSet::default(),
+                checked_health,
+                skipped: Some(drift_check_in),
+            });
+        }
 
         let manager = state
             .clients
@@ -381,13 +463,47 @@ impl Run<'_> {
             let left = self.timeout.saturating_sub(started.elapsed()).max(Duration::from_secs(1));
             self.wait_healthy(&manager, &checks, &revision, left).await?;
         }
-        Ok(Outcome { revision, changes, checked_health })
+        Ok(Outcome { revision, changes, checked_health, skipped: None })
+    }
+
+    /// `Some(time until the drift check)` when the new revision built to the set applied last and
+    /// the apply can be skipped.
+    fn skip_unchanged(&self, digest: &str, revision: &str) -> Option<Duration> {
+        let (namespace, name) = (self.namespace, self.name);
+        let before = self.obj.status.as_ref();
+        let last = self.state.runs.last_apply(namespace, name);
+        let verdict = skip::decide(&skip::Inputs {
+            enabled: self.state.options.skip_unchanged_revisions,
+            new_revision: before.and_then(|s| s.last_applied_revision.as_deref()) != Some(revision),
+            requested: self.requested,
+            generation: self.obj.meta().generation,
+            observed_generation: before.and_then(|s| s.observed_generation),
+            ready: before
+                .and_then(|s| s.conditions.as_deref())
+                .is_some_and(|list| weir_api::conditions::is_true(list, weir_api::conditions::types::READY)),
+            last: last.as_ref(),
+            digest,
+            interval: self.interval,
+            now: std::time::Instant::now(),
+        });
+        match verdict {
+            Verdict::Skip { drift_check_in } => {
+                tracing::debug!(%namespace, %name, %revision, %digest, ?drift_check_in,
+                    "skipping the apply: the new revision builds to the set applied last, less than an interval ago");
+                Some(drift_check_in)
+            }
+            Verdict::Apply(reason) => {
+                tracing::debug!(%namespace, %name, %revision, reason, "applying the set");
+                None
+            }
+        }
     }
 
     async fn fetch_and_build(
         &self,
         artifact: &weir_api::meta::Artifact,
         variables: BTreeMap<String, String>,
+        decryption: Option<Arc<decrypt::Decryption>>,
     ) -> Result<BuiltSet, ReconcileError> {
         let revision = &artifact.revision;
         // Fetch: download, verify against the source's digest and untar, once per digest.
@@ -404,10 +520,13 @@ impl Run<'_> {
 
         // Build, off the async runtime.
         let spec = self.obj.spec.clone();
-        let mut values = tokio::task::spawn_blocking(move || weir_kustomize::flux::build(&root, &spec, &variables))
-            .await
-            .map_err(|e| ReconcileError::Build(format!("the build task failed: {e}")))?
-            .map_err(|e| ReconcileError::Build(e.to_string()))?;
+        let options = build::options(&self.state.options.feature_gates);
+        let mut values = tokio::task::spawn_blocking(move || {
+            decrypt::build(&root, &spec, &variables, options, decryption.as_deref())
+        })
+        .await
+        .map_err(|e| ReconcileError::Build(format!("the build task failed: {e}")))?
+        .map_err(decrypt::DecryptBuildError::into_reconcile)?;
         build::add_labels(&mut values, &build::owner_labels(self.name, self.namespace));
         let digest = history::digest(&values);
         let objects = values
@@ -526,6 +645,22 @@ pub async fn cleanup(obj: Arc<Kustomization>, state: &State) -> Result<Action, R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_origin_revision_comes_from_the_artifact_and_goes_into_event_metadata() {
+        let mut artifact: weir_api::meta::Artifact = serde_json::from_value(serde_json::json!({
+            "digest": "sha256:0", "lastUpdateTime": "2025-01-01T00:00:00Z", "path": "p", "revision": "v1@sha256:1",
+            "url": "http://x/p"}))
+        .unwrap();
+        assert_eq!(origin_revision(&artifact), None);
+        assert!(event_metadata(None).is_empty());
+        artifact.metadata = Some([(OCI_REVISION_ANNOTATION.to_string(), "main@sha1:abc".to_string())].into());
+        assert_eq!(origin_revision(&artifact).as_deref(), Some("main@sha1:abc"));
+        assert_eq!(
+            event_metadata(Some("main@sha1:abc")),
+            BTreeMap::from([("kustomize.toolkit.fluxcd.io/originRevision".to_string(), "main@sha1:abc".to_string())])
+        );
+    }
 
     #[test]
     fn go_style_durations() {

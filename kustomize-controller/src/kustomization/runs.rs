@@ -3,7 +3,9 @@
 //!   cancels it (the reconcile then ends and the new revision is reconciled at once);
 //! - the last built set and what it was built from, so that an unchanged artifact, spec and set
 //!   of variables skip the fetch and the build: the apply still runs, and with its server-side
-//!   dry-run it is the drift check.
+//!   dry-run it is the drift check;
+//! - the last successful apply, so that a new revision that builds to the same set can skip it
+//!   (see `skip`).
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -11,6 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use weir_apply::Object;
 use weir_runtime::CancellationToken;
+
+use super::skip::LastApply;
 
 type Key = (String, String);
 
@@ -20,6 +24,8 @@ pub struct BuildInputs {
     pub artifact_digest: String,
     pub generation: Option<i64>,
     pub variables_hash: u64,
+    /// The decryption Secret's `uid/resourceVersion`: rotated keys rebuild.
+    pub decryption: Option<String>,
 }
 
 impl BuildInputs {
@@ -30,7 +36,18 @@ impl BuildInputs {
     ) -> Self {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         variables.hash(&mut hasher);
-        BuildInputs { artifact_digest: artifact_digest.to_string(), generation, variables_hash: hasher.finish() }
+        BuildInputs {
+            artifact_digest: artifact_digest.to_string(),
+            generation,
+            variables_hash: hasher.finish(),
+            decryption: None,
+        }
+    }
+
+    /// With the version of the keys `spec.decryption` reads.
+    pub fn with_decryption(mut self, version: Option<&str>) -> Self {
+        self.decryption = version.map(str::to_string);
+        self
     }
 }
 
@@ -45,6 +62,7 @@ pub struct BuiltSet {
 pub struct Runs {
     waits: Mutex<HashMap<Key, (String, CancellationToken)>>,
     built: Mutex<HashMap<Key, (BuildInputs, BuiltSet)>>,
+    applied: Mutex<HashMap<Key, LastApply>>,
 }
 
 /// Unregisters a health wait when dropped, however the reconcile ends.
@@ -103,6 +121,24 @@ impl Runs {
     pub fn forget(&self, namespace: &str, name: &str) {
         let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
         built.remove(&key(namespace, name));
+        self.forget_apply(namespace, name);
+    }
+
+    /// The last successful apply of `namespace/name`, if it is remembered.
+    pub fn last_apply(&self, namespace: &str, name: &str) -> Option<LastApply> {
+        let applied = self.applied.lock().unwrap_or_else(|p| p.into_inner());
+        applied.get(&key(namespace, name)).cloned()
+    }
+
+    pub fn remember_apply(&self, namespace: &str, name: &str, apply: LastApply) {
+        let mut applied = self.applied.lock().unwrap_or_else(|p| p.into_inner());
+        applied.insert(key(namespace, name), apply);
+    }
+
+    /// After a failure the cluster may hold a partial apply: the next revision applies in full.
+    pub fn forget_apply(&self, namespace: &str, name: &str) {
+        let mut applied = self.applied.lock().unwrap_or_else(|p| p.into_inner());
+        applied.remove(&key(namespace, name));
     }
 }
 
@@ -141,5 +177,24 @@ mod tests {
         assert!(runs.built("apps", "web", &BuildInputs::new("sha256:1", Some(1), &other)).is_none());
         runs.forget("apps", "web");
         assert!(runs.built("apps", "web", &inputs).is_none());
+    }
+
+    #[test]
+    fn applies_are_remembered_until_forgotten() {
+        let runs = Runs::default();
+        let apply = LastApply {
+            digest: "sha256:a".into(),
+            generation: Some(1),
+            at: std::time::Instant::now(),
+            checked_health: true,
+        };
+        runs.remember_apply("apps", "web", apply.clone());
+        assert_eq!(runs.last_apply("apps", "web"), Some(apply.clone()));
+        assert_eq!(runs.last_apply("apps", "other"), None);
+        runs.forget_apply("apps", "web");
+        assert_eq!(runs.last_apply("apps", "web"), None);
+        runs.remember_apply("apps", "web", apply);
+        runs.forget("apps", "web");
+        assert_eq!(runs.last_apply("apps", "web"), None, "deletion forgets the apply too");
     }
 }

@@ -18,9 +18,8 @@ use weir_api::kustomize::Kustomization;
 use weir_api::source::GitRepository;
 use weir_testenv::TestEnv;
 
-// The Git servers of the source-controller's tests, shared rather than copied.
-#[path = "../../../source-controller/tests/support/mod.rs"]
-pub mod support;
+// Git servers on loopback, for the tests' sources.
+pub use weir_testenv::git as support;
 
 pub const WAIT: Duration = Duration::from_secs(120);
 

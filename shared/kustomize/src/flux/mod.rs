@@ -49,6 +49,9 @@ pub enum FluxBuildError {
     NoKind(String),
     #[error("postBuild substitution failed: {0}")]
     Substitute(#[from] SubstituteError),
+    /// The caller's step before substitution failed (kustomize-controller's SOPS decryption).
+    #[error("{0}")]
+    BeforeSubstitution(String),
 }
 
 /// How to build, beyond the spec.
@@ -77,6 +80,18 @@ pub fn build_with_options(
     variables: &BTreeMap<String, String>,
     options: FluxBuildOptions,
 ) -> Result<Vec<Value>, FluxBuildError> {
+    build_with_step(root, spec, variables, options, &|_| Ok(()))
+}
+
+/// [`build_with_options`] with `before_substitution` run on the kustomize output before postBuild
+/// substitution and commonMetadata, where Flux decrypts SOPS objects.
+pub fn build_with_step(
+    root: &Path,
+    spec: &KustomizationSpec,
+    variables: &BTreeMap<String, String>,
+    options: FluxBuildOptions,
+    before_substitution: &dyn Fn(&mut [Value]) -> Result<(), String>,
+) -> Result<Vec<Value>, FluxBuildError> {
     let Prepared { mut fs, dir, file, doc } = prepare(root, spec)?;
     fs.extra.insert(&file, Value::Object(doc).to_string());
 
@@ -84,6 +99,7 @@ pub fn build_with_options(
     if let Some(object) = objects.iter().find(|o| o.get("kind").and_then(Value::as_str).is_none_or(str::is_empty)) {
         return Err(FluxBuildError::NoKind(object.to_string()));
     }
+    before_substitution(&mut objects).map_err(FluxBuildError::BeforeSubstitution)?;
     if let Some(post_build) = &spec.post_build {
         let always = post_build.substitute_strategy == Some(SubstituteStrategy::Always);
         if always || !variables.is_empty() {
