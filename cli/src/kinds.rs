@@ -21,86 +21,29 @@ pub const KUSTOMIZE_GROUP: &str = "kustomize.toolkit.fluxcd.io";
 pub const HELM_GROUP: &str = "helm.toolkit.fluxcd.io";
 pub const NOTIFICATION_GROUP: &str = "notification.toolkit.fluxcd.io";
 
-pub const GIT_REPOSITORY: FluxKind = FluxKind {
-    kind: "GitRepository",
-    group: SOURCE_GROUP,
-    version: "v1",
-    plural: "gitrepositories",
-    command: "source git",
-    aliases: &["gitrepo", "git"],
-};
-pub const OCI_REPOSITORY: FluxKind = FluxKind {
-    kind: "OCIRepository",
-    group: SOURCE_GROUP,
-    version: "v1",
-    plural: "ocirepositories",
-    command: "source oci",
-    aliases: &["ocirepo", "oci"],
-};
-pub const HELM_REPOSITORY: FluxKind = FluxKind {
-    kind: "HelmRepository",
-    group: SOURCE_GROUP,
-    version: "v1",
-    plural: "helmrepositories",
-    command: "source helm",
-    aliases: &["helmrepo"],
-};
-pub const HELM_CHART: FluxKind = FluxKind {
-    kind: "HelmChart",
-    group: SOURCE_GROUP,
-    version: "v1",
-    plural: "helmcharts",
-    command: "source chart",
-    aliases: &["chart"],
-};
-pub const BUCKET: FluxKind = FluxKind {
-    kind: "Bucket",
-    group: SOURCE_GROUP,
-    version: "v1",
-    plural: "buckets",
-    command: "source bucket",
-    aliases: &[],
-};
-pub const KUSTOMIZATION: FluxKind = FluxKind {
-    kind: "Kustomization",
-    group: KUSTOMIZE_GROUP,
-    version: "v1",
-    plural: "kustomizations",
-    command: "kustomization",
-    aliases: &["ks"],
-};
-pub const HELM_RELEASE: FluxKind = FluxKind {
-    kind: "HelmRelease",
-    group: HELM_GROUP,
-    version: "v2",
-    plural: "helmreleases",
-    command: "helmrelease",
-    aliases: &["hr"],
-};
-pub const ALERT: FluxKind = FluxKind {
-    kind: "Alert",
-    group: NOTIFICATION_GROUP,
-    version: "v1beta3",
-    plural: "alerts",
-    command: "alert",
-    aliases: &[],
-};
-pub const PROVIDER: FluxKind = FluxKind {
-    kind: "Provider",
-    group: NOTIFICATION_GROUP,
-    version: "v1beta3",
-    plural: "providers",
-    command: "alert-provider",
-    aliases: &["alert-provider", "alertprovider"],
-};
-pub const RECEIVER: FluxKind = FluxKind {
-    kind: "Receiver",
-    group: NOTIFICATION_GROUP,
-    version: "v1",
-    plural: "receivers",
-    command: "receiver",
-    aliases: &[],
-};
+pub const GIT_REPOSITORY: FluxKind =
+    FluxKind::new(SOURCE_GROUP, "v1", "GitRepository", "gitrepositories", "source git", &["gitrepo", "git"]);
+pub const OCI_REPOSITORY: FluxKind =
+    FluxKind::new(SOURCE_GROUP, "v1", "OCIRepository", "ocirepositories", "source oci", &["ocirepo", "oci"]);
+pub const HELM_REPOSITORY: FluxKind =
+    FluxKind::new(SOURCE_GROUP, "v1", "HelmRepository", "helmrepositories", "source helm", &["helmrepo"]);
+pub const HELM_CHART: FluxKind =
+    FluxKind::new(SOURCE_GROUP, "v1", "HelmChart", "helmcharts", "source chart", &["chart"]);
+pub const BUCKET: FluxKind = FluxKind::new(SOURCE_GROUP, "v1", "Bucket", "buckets", "source bucket", &[]);
+pub const KUSTOMIZATION: FluxKind =
+    FluxKind::new(KUSTOMIZE_GROUP, "v1", "Kustomization", "kustomizations", "kustomization", &["ks"]);
+pub const HELM_RELEASE: FluxKind =
+    FluxKind::new(HELM_GROUP, "v2", "HelmRelease", "helmreleases", "helmrelease", &["hr"]);
+pub const ALERT: FluxKind = FluxKind::new(NOTIFICATION_GROUP, "v1beta3", "Alert", "alerts", "alert", &[]);
+pub const PROVIDER: FluxKind = FluxKind::new(
+    NOTIFICATION_GROUP,
+    "v1beta3",
+    "Provider",
+    "providers",
+    "alert-provider",
+    &["alert-provider", "alertprovider"],
+);
+pub const RECEIVER: FluxKind = FluxKind::new(NOTIFICATION_GROUP, "v1", "Receiver", "receivers", "receiver", &[]);
 
 pub const SOURCES: &[&FluxKind] = &[&GIT_REPOSITORY, &OCI_REPOSITORY, &HELM_REPOSITORY, &HELM_CHART, &BUCKET];
 pub const ALL: &[&FluxKind] = &[
@@ -117,6 +60,17 @@ pub const ALL: &[&FluxKind] = &[
 ];
 
 impl FluxKind {
+    const fn new(
+        group: &'static str,
+        version: &'static str,
+        kind: &'static str,
+        plural: &'static str,
+        command: &'static str,
+        aliases: &'static [&'static str],
+    ) -> FluxKind {
+        FluxKind { kind, group, version, plural, command, aliases }
+    }
+
     pub fn api_version(&self) -> String {
         format!("{}/{}", self.group, self.version)
     }

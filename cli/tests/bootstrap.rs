@@ -4,9 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-// The Git servers of the source-controller's tests, shared rather than copied.
-#[path = "../../source-controller/tests/support/mod.rs"]
-mod support;
+// Git servers on loopback, for bootstrap to push to.
+use weir_testenv::git as support;
 
 use std::process::Output;
 use std::time::Duration;

@@ -23,112 +23,59 @@ fn assert_valid(yaml: &str) -> Value {
     object
 }
 
+/// `weir create … --export` command lines (words split on spaces) and a field of the exported
+/// object, as a JSON pointer, that shows the flags were used.
+const CREATE_EXPORT_CASES: &[(&str, &str, &str)] = &[
+    (
+        "create source git podinfo --url https://example.invalid/podinfo.git --branch main --secret-ref git-auth \
+         --ignore-paths docs/,*.md --interval 5m -n flux-system",
+        "/spec/ignore",
+        "docs/\n*.md",
+    ),
+    (
+        "create source git x --url https://example.invalid/x --branch main --ignore-paths docs/,*.md",
+        "/spec/ignore",
+        "docs/\n*.md",
+    ),
+    ("create source oci manifests --url oci://registry.invalid/manifests --tag 1.0.0", "/spec/ref/tag", "1.0.0"),
+    (
+        "create kustomization apps --source GitRepository/podinfo.flux-system --path ./apps --prune \
+         --target-namespace apps --depends-on infra --wait --health-check Deployment/podinfo.apps --interval 10m",
+        "/spec/targetNamespace",
+        "apps",
+    ),
+    ("create kustomization k --source OCIRepository/m", "/spec/sourceRef/kind", "OCIRepository"),
+    (
+        "create alert-provider slack --type slack --channel general --secret-ref slack-url -n flux-system",
+        "/spec/channel",
+        "general",
+    ),
+    (
+        "create alert on-call --provider-ref slack --event-source Kustomization/*,GitRepository/podinfo \
+         --event-severity error",
+        "/spec/eventSeverity",
+        "error",
+    ),
+    (
+        "create receiver github --type github --event push --resource GitRepository/podinfo \
+         --secret-ref webhook-token",
+        "/spec/type",
+        "github",
+    ),
+];
+
 #[tokio::test]
 async fn create_export_prints_valid_objects_for_every_kind() {
     let env = TestEnv::shared().await;
-    let cases: Vec<Vec<&str>> = vec![
-        vec![
-            "create",
-            "source",
-            "git",
-            "podinfo",
-            "--url",
-            "https://example.invalid/podinfo.git",
-            "--branch",
-            "main",
-            "--secret-ref",
-            "git-auth",
-            "--ignore-paths",
-            "docs/,*.md",
-            "--interval",
-            "5m",
-        ],
-        vec!["create", "source", "oci", "manifests", "--url", "oci://registry.invalid/manifests", "--tag", "1.0.0"],
-        vec![
-            "create",
-            "kustomization",
-            "apps",
-            "--source",
-            "GitRepository/podinfo.flux-system",
-            "--path",
-            "./apps",
-            "--prune",
-            "--target-namespace",
-            "apps",
-            "--depends-on",
-            "infra",
-            "--wait",
-            "--health-check",
-            "Deployment/podinfo.apps",
-            "--interval",
-            "10m",
-        ],
-        vec![
-            "create",
-            "alert-provider",
-            "slack",
-            "--type",
-            "slack",
-            "--channel",
-            "general",
-            "--secret-ref",
-            "slack-url",
-        ],
-        vec![
-            "create",
-            "alert",
-            "on-call",
-            "--provider-ref",
-            "slack",
-            "--event-source",
-            "Kustomization/*,GitRepository/podinfo",
-            "--event-severity",
-            "error",
-        ],
-        vec![
-            "create",
-            "receiver",
-            "github",
-            "--type",
-            "github",
-            "--event",
-            "push",
-            "--resource",
-            "GitRepository/podinfo",
-            "--secret-ref",
-            "webhook-token",
-        ],
-    ];
-    for args in cases {
-        let mut args = args;
-        args.extend(["--export", "-n", "flux-system"]);
+    for (command, pointer, expected) in CREATE_EXPORT_CASES {
+        let mut args: Vec<&str> = command.split_whitespace().collect();
+        args.push("--export");
         let run = weir(env, &args).await.success();
         let object = assert_valid(&run.stdout);
-        assert_eq!(object["metadata"]["namespace"], "flux-system");
-        assert!(object.get("status").is_none());
+        assert_eq!(object["metadata"]["namespace"], "flux-system", "{command}");
+        assert!(object.get("status").is_none(), "{command}");
+        assert_eq!(object.pointer(pointer), Some(&Value::from(*expected)), "{command}:\n{}", run.stdout);
     }
-    let run = weir(
-        env,
-        &[
-            "create",
-            "source",
-            "git",
-            "x",
-            "--url",
-            "https://example.invalid/x",
-            "--branch",
-            "main",
-            "--ignore-paths",
-            "docs/,*.md",
-            "--export",
-        ],
-    )
-    .await
-    .success();
-    let object = assert_valid(&run.stdout);
-    assert_eq!(object["spec"]["ignore"], "docs/\n*.md");
-    let run = weir(env, &["create", "kustomization", "k", "--source", "OCIRepository/m", "--export"]).await.success();
-    assert_eq!(assert_valid(&run.stdout)["spec"]["sourceRef"]["kind"], "OCIRepository");
 }
 
 #[tokio::test]
@@ -166,46 +113,10 @@ async fn create_rejects_invalid_objects_before_sending() {
 async fn created_objects_export_back_without_server_fields() {
     let env = TestEnv::shared().await;
     let ns = env.namespace("cli-export").await;
-    let export = weir(
-        env,
-        &[
-            "create",
-            "source",
-            "git",
-            "podinfo",
-            "--url",
-            "https://example.invalid/podinfo.git",
-            "--tag",
-            "6.0.0",
-            "--label",
-            "team=web",
-            "-n",
-            &ns,
-            "--export",
-        ],
-    )
-    .await
-    .success()
-    .stdout;
-    weir(
-        env,
-        &[
-            "create",
-            "source",
-            "git",
-            "podinfo",
-            "--url",
-            "https://example.invalid/podinfo.git",
-            "--tag",
-            "6.0.0",
-            "--label",
-            "team=web",
-            "-n",
-            &ns,
-        ],
-    )
-    .await
-    .success();
+    let create = "create source git podinfo --url https://example.invalid/podinfo.git --tag 6.0.0 --label team=web";
+    let create: Vec<&str> = create.split_whitespace().chain(["-n", &ns]).collect();
+    let export = weir(env, &[&create[..], &["--export"]].concat()).await.success().stdout;
+    weir(env, &create).await.success();
     let live = api(env, &ns, &git_repositories()).get("podinfo").await.unwrap();
     let managers: Vec<_> = live.metadata.managed_fields.unwrap().iter().filter_map(|m| m.manager.clone()).collect();
     assert!(managers.contains(&"weir".to_string()), "field manager weir: {managers:?}");
