@@ -1,17 +1,17 @@
 //! Differential test: runs the whole corpus through Go's text/template (Go 1.19, the
-//! reference) with tests/gotemplate/main.go and compares Go's results with ours, case by
+//! reference) with tests/goreference and compares Go's results with ours, case by
 //! case. Cases marked `not-go119` use later Go features and are not checked.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
 
-use common::go_reference::{compare, run_go};
+use common::go_reference::{GoFunctions, compare, run_go};
 use common::{is_sprig, load_corpus};
 
 #[test]
 fn corpus_matches_go_text_template() {
     let cases: Vec<_> = load_corpus().into_iter().filter(|c| c.not_go119.is_none() && !is_sprig(c)).collect();
-    let results = run_go("gotemplate", None, &cases);
+    let results = run_go(GoFunctions::Corpus, &cases);
     let failures = compare(&cases, &results);
     eprintln!("differential: {} of {} cases agree with Go", cases.len() - failures.len(), cases.len());
     assert!(failures.is_empty(), "{} cases differ from Go:\n{}", failures.len(), failures.join("\n"));
@@ -60,7 +60,7 @@ fn mutated_corpus_matches_go() {
             cases.push(m);
         }
     }
-    let results = run_go("gotemplate", None, &cases);
+    let results = run_go(GoFunctions::Corpus, &cases);
     let failures = compare(&cases, &results);
     eprintln!("mutations: {} of {} agree with Go", cases.len() - failures.len(), cases.len());
     assert!(failures.is_empty(), "{} cases differ from Go:\n{}", failures.len(), failures.join("\n"));
@@ -159,7 +159,7 @@ fn random_templates_match_go() {
             expect: common::Expect::Unset,
         });
     }
-    let results = run_go("gotemplate", None, &cases);
+    let results = run_go(GoFunctions::Corpus, &cases);
     let failures = compare(&cases, &results);
     eprintln!("random: {} of {} agree with Go", cases.len() - failures.len(), cases.len());
     assert!(failures.is_empty(), "{} cases differ from Go:\n{}", failures.len(), failures.join("\n"));
@@ -271,7 +271,7 @@ fn generated_templates_match_go() {
             expect: common::Expect::Unset,
         });
     }
-    let results = run_go("gotemplate", None, &cases);
+    let results = run_go(GoFunctions::Corpus, &cases);
     let ok = results.iter().filter(|r| !r.failed).count();
     let failures = compare(&cases, &results);
     eprintln!(

@@ -1,6 +1,6 @@
 //! Differential test for sprig: runs every case of tests/corpus/sprig*.txt through Go's
 //! text/template with Masterminds/sprig (as Helm 3 registers it: `TxtFuncMap` without
-//! `env`/`expandenv`) using tests/gosprig/main.go, and compares with weir-helm.
+//! `env`/`expandenv`) using tests/goreference, and compares with weir-helm.
 //!
 //! The reference is Debian's golang-github-masterminds-sprig-dev (sprig 3.2.3, built in
 //! GOPATH mode from /usr/share/gocode; override with SPRIG_GOPATH). Cases marked
@@ -11,7 +11,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::go_reference::{compare, run_go};
+use common::go_reference::{GoFunctions, compare, run_go};
 use common::{is_sprig, load_corpus};
 
 fn gopath() -> PathBuf {
@@ -28,7 +28,7 @@ fn gopath() -> PathBuf {
 fn sprig_corpus_matches_masterminds_sprig() {
     let cases: Vec<_> = load_corpus().into_iter().filter(|c| is_sprig(c) && c.differs.is_none()).collect();
     assert!(cases.len() >= 100, "sprig corpus has only {} cases", cases.len());
-    let results = run_go("gosprig", Some(&gopath()), &cases);
+    let results = run_go(GoFunctions::Sprig { gopath: gopath() }, &cases);
     let failures = compare(&cases, &results);
     eprintln!("sprig differential: {} of {} cases agree with sprig", cases.len() - failures.len(), cases.len());
     assert!(failures.is_empty(), "{} cases differ from sprig:\n{}", failures.len(), failures.join("\n"));

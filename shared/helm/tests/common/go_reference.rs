@@ -1,8 +1,8 @@
-//! Runs corpus cases through a Go reference program (tests/gotemplate, tests/gosprig) and
-//! compares Go's results with weir-helm's.
+//! Runs corpus cases through the Go reference program (tests/goreference, with the corpus's
+//! helper functions or with sprig's) and compares Go's results with weir-helm's.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::{Case, Outcome, run_case};
@@ -28,17 +28,25 @@ pub fn go_binary() -> String {
     go
 }
 
-/// Runs `cases` through `tests/<runner>/main.go` in GOPATH mode (`gopath` when the runner needs
-/// libraries), one result per case, in order.
-pub fn run_go(runner: &str, gopath: Option<&Path>, cases: &[Case]) -> Vec<GoResult> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(runner);
+/// The template functions the Go reference registers.
+pub enum GoFunctions {
+    /// The corpus's own helpers (`fail`, `joiner`, `failer`, `echo`).
+    Corpus,
+    /// Masterminds/sprig as Helm 3 registers it, from the GOPATH that holds it.
+    Sprig { gopath: PathBuf },
+}
+
+/// Runs `cases` through `tests/goreference` in GOPATH mode, one result per case, in order.
+pub fn run_go(functions: GoFunctions, cases: &[Case]) -> Vec<GoResult> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("goreference");
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("weir-helm-gocache");
     let mut command = Command::new(go_binary());
-    command.args(["run", "main.go"]).current_dir(&dir).env("GOCACHE", &cache).env("GO111MODULE", "off");
+    command.arg("run").current_dir(&dir).env("GOCACHE", &cache).env("GO111MODULE", "off");
     command.env("GOFLAGS", "").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    if let Some(gopath) = gopath {
-        command.env("GOPATH", gopath);
+    if let GoFunctions::Sprig { gopath } = functions {
+        command.args(["-tags", "sprig"]).env("GOPATH", gopath);
     }
+    command.arg(".");
     let mut child = command.spawn().expect("start go run");
     let input = serde_json::to_vec(cases).unwrap();
     let mut stdin = child.stdin.take().unwrap();

@@ -1,12 +1,14 @@
-// Reference runner for the weir-helm template corpus: reads a JSON array of cases on
-// stdin, runs each through Go's text/template and prints a JSON array of results.
-// Data is decoded with encoding/json into interface{}, so numbers are float64 as in Helm.
+// Reference runner for the weir-helm corpus: reads a JSON array of cases on stdin, runs each
+// through Go's text/template and prints a JSON array of results. Data is decoded with
+// encoding/json into interface{}, so numbers are float64 as in Helm.
+//
+// The template functions come from funcs_corpus.go (the corpus's own helpers), or, built with
+// `-tags sprig`, from funcs_sprig.go (Masterminds/sprig as Helm 3 registers it).
 package main
 
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"text/template"
@@ -31,24 +33,6 @@ type result struct {
 	Output string `json:"output"`
 	Error  string `json:"error"`
 	Failed bool   `json:"failed"`
-}
-
-func funcs() template.FuncMap {
-	return template.FuncMap{
-		"fail": func() (string, error) { return "", errors.New("boom") },
-		"joiner": func() interface{} {
-			return func(args ...interface{}) (interface{}, error) { return fmt.Sprint(args...), nil }
-		},
-		"failer": func() interface{} {
-			return func(args ...interface{}) (interface{}, error) { return nil, errors.New("inner boom") }
-		},
-		"echo": func(args ...interface{}) interface{} {
-			if len(args) == 0 {
-				return nil
-			}
-			return args[len(args)-1]
-		},
-	}
 }
 
 func run(c testCase) (res result) {
