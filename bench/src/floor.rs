@@ -11,6 +11,18 @@ use kube::core::GroupVersionKind;
 use kube::discovery::ApiResource;
 use serde_json::Value;
 
+use crate::workload::app_objects;
+
+/// The floor for `n` apps: their 4N objects applied into `n` fresh namespaces of their own
+/// (created beforehand, untimed); returns the time of the applies alone.
+pub async fn measure(client: &kube::Client, n: usize, concurrency: usize) -> anyhow::Result<Duration> {
+    let namespaces: Vec<String> = (0..n).map(|i| format!("f{n}-app-{i}")).collect();
+    create_namespaces(client, &namespaces, concurrency).await?;
+    let objects: Vec<Value> =
+        namespaces.iter().enumerate().flat_map(|(i, ns)| app_objects(&format!("app-{i}"), Some(ns))).collect();
+    apply_all(client, objects, concurrency).await
+}
+
 /// Applies every object, `concurrency` at a time; returns the wall time.
 pub async fn apply_all(client: &kube::Client, objects: Vec<Value>, concurrency: usize) -> anyhow::Result<Duration> {
     let params = PatchParams::apply("weir-bench-floor").force();

@@ -1,0 +1,42 @@
+//! Mean time to production: one row of the results, whatever the source kind.
+
+use std::time::Duration;
+
+/// The controllers an MTTP run starts, in the order of `Mttp::peak_rss`.
+pub const CONTROLLERS: [&str; 2] = ["source-controller", "kustomize-controller"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// One monorepo, one GitRepository, N Kustomizations on N paths.
+    Git,
+    /// N artifacts in an OCI registry, N OCIRepositories, N Kustomizations: Flux's benchmark.
+    Oci,
+}
+
+impl Shape {
+    pub fn label(self) -> &'static str {
+        match self {
+            Shape::Git => "Git monorepo",
+            Shape::Oci => "OCI, one per app",
+        }
+    }
+}
+
+/// The figures of one run with N apps.
+#[derive(Debug, Clone, Copy)]
+pub struct Mttp {
+    pub shape: Shape,
+    pub n: usize,
+    /// From creating the sources and Kustomizations until every Kustomization is Ready.
+    pub weir: Duration,
+    /// The same objects applied by a plain client, in the same run.
+    pub floor: Duration,
+    /// Peak RSS of the source- and kustomize-controller during the run.
+    pub peak_rss: [u64; 2],
+}
+
+impl Mttp {
+    pub fn ratio(&self) -> f64 {
+        self.weir.as_secs_f64() / self.floor.as_secs_f64().max(0.001)
+    }
+}
