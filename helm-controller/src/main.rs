@@ -28,8 +28,11 @@ struct HelmFlags {
     requeue_dependency: Duration,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    weir_runtime::run_main(NAME, controller_main())
+}
+
+async fn controller_main() -> ExitCode {
     let flags: Flags = weir_runtime::parse_with_defaults(DEFAULTS);
     weir_runtime::run_controller(NAME, flags.common, |context| async move {
         tracing::debug!(flags = ?flags.helm, "helm-controller flags");

@@ -55,8 +55,11 @@ struct KustomizeFlags {
     feature_gates: Vec<GateSettings>,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    weir_runtime::run_main(NAME, controller_main())
+}
+
+async fn controller_main() -> ExitCode {
     let flags: Flags = weir_runtime::parse_with_defaults(DEFAULTS);
     let kubeconfig = flags.common.kubeconfig.clone();
     weir_runtime::run_controller(NAME, flags.common, |context| async move {

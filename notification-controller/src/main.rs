@@ -48,8 +48,11 @@ struct NotificationFlags {
     no_cross_namespace_refs: bool,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    weir_runtime::run_main(NAME, controller_main())
+}
+
+async fn controller_main() -> ExitCode {
     let mut flags: Flags = weir_runtime::parse_with_defaults(DEFAULTS);
     flags.notification.events_addr = match flags.common.events_addr.parse() {
         Ok(addr) => addr,

@@ -44,10 +44,13 @@ struct SourceFlags {
     artifact_retention_records: u32,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    weir_runtime::run_main(NAME, controller_main())
+}
+
+async fn controller_main() -> ExitCode {
     let flags: Flags = weir_runtime::parse_with_defaults(DEFAULTS);
-    weir_runtime::run_controller(NAME, flags.common, |context| async move {
+    let code = weir_runtime::run_controller(NAME, flags.common, |context| async move {
         tracing::debug!(flags = ?flags.source, "source-controller flags");
         let storage = open_storage(&flags.source)?;
         // As in Flux, only the leader serves: the storage is the leader's own (an emptyDir by
@@ -74,7 +77,9 @@ async fn main() -> ExitCode {
         }
         result
     })
-    .await
+    .await;
+    source_controller::git_repository::remove_scratch();
+    code
 }
 
 /// The storage with its advertised address: `--storage-adv-addr`, else derived from

@@ -12,6 +12,7 @@ pub mod flags;
 pub mod identity;
 pub mod leader;
 pub mod logging;
+pub mod malloc;
 pub mod metrics;
 pub mod probes;
 pub mod requeue;
@@ -25,6 +26,7 @@ use std::time::Duration;
 
 pub use controller::drive;
 pub use flags::{CommonFlags, ListenAddr, parse_with_defaults};
+pub use malloc::run_main;
 pub use metrics::Metrics;
 pub use shutdown::CancellationToken;
 

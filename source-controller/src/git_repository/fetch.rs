@@ -149,15 +149,8 @@ fn resolve_remote(
     if let GitReference::Commit { sha, branch } = *reference {
         return Ok((reference::commit_target(sha, branch)?, None));
     }
-    let scratch = tempdir()?;
-    let refs = git::ls_remote(
-        &request.url,
-        &request.auth,
-        &request.http,
-        request.timeout,
-        &reference::ls_patterns(reference),
-        scratch.path(),
-    )?;
+    let patterns = reference::ls_patterns(reference);
+    let refs = git::ls_remote(&request.url, &request.auth, &request.http, request.timeout, &patterns)?;
     let target = reference::resolve(reference, &refs)?;
     let tag = refs.iter().find(|r| r.name == target.fetch).and_then(|r| r.tag.clone());
     Ok((target, tag))

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use gix::bstr::ByteSlice;
@@ -14,6 +14,7 @@ use gix::remote::Direction;
 
 use super::http_options::HttpOptions;
 use super::reference::{RemoteRef, Target};
+use super::scratch;
 use super::ssh::{self, SshAuth, SshError, SshSession};
 
 /// Credentials from the GitRepository's `secretRef`. Never printed.
@@ -178,15 +179,14 @@ fn configure(
 }
 
 /// Lists the remote's refs matching `patterns` (refspec sources such as `refs/heads/main` or
-/// `refs/tags/*`), annotated tags peeled to their commit. `scratch` is an empty directory for
-/// the bare repository gitoxide needs to hold the remote's configuration.
+/// `refs/tags/*`), annotated tags peeled to their commit. Writes no file: the repository gix
+/// needs to hold the remote's configuration is the process's [`scratch`] one.
 pub fn ls_remote(
     url: &str,
     auth: &Auth,
     http: &HttpOptions,
     timeout: Duration,
     patterns: &[String],
-    scratch: &Path,
 ) -> Result<Vec<RemoteRef>, GitError> {
     // gix's HTTP client is reqwest with rustls and no built-in provider: ring, the process's one.
     weir_runtime::client::install_crypto_provider();
@@ -197,8 +197,9 @@ pub fn ls_remote(
         url: redact_url(url),
         message,
     };
-    let mut repo = gix::init_bare(scratch).map_err(|e| prepare_error(e.to_string()))?;
+    let mut repo = scratch::repository().map_err(prepare_error)?;
     if let Some(session) = &session {
+        // In memory only: this handle's copy of the configuration, never the shared file.
         let mut config = repo.config_snapshot_mut();
         config
             .append_config(session.config_overrides(), gix::config::Source::Api)
@@ -263,7 +264,10 @@ pub fn checkout(
     let (auth, http) = (auth.clone(), http.clone());
     let connection_url = url.to_string();
     let depth = std::num::NonZeroU32::MIN;
-    let mut prepare = gix::prepare_clone(url, dir)
+    // As `gix::prepare_clone`, without probing the filesystem again.
+    let create = gix::create::Options { fs_capabilities: Some(fs_capabilities(dir)), ..Default::default() };
+    let kind = gix::create::Kind::WithWorktree;
+    let mut prepare = gix::clone::PrepareFetch::new(url, dir, kind, create, clone_open_options())
         .map_err(fail)?
         .with_shallow(gix::remote::fetch::Shallow::DepthAtRemote(depth))
         .with_revision(Some(target.fetch.as_str()))
@@ -289,6 +293,23 @@ pub fn checkout(
         message: e.to_string(),
     })?;
     Ok(head.detach().to_string())
+}
+
+/// The filesystem's capabilities (executable bit, symlinks, case), probed once per process
+/// beside the first checkout: gix otherwise probes with test files on every clone. Every
+/// checkout goes under the same temporary directory, so one answer serves all.
+fn fs_capabilities(dir: &Path) -> gix::fs::Capabilities {
+    static CAPABILITIES: OnceLock<gix::fs::Capabilities> = OnceLock::new();
+    *CAPABILITIES.get_or_init(|| gix::fs::Capabilities::probe_dir(dir.parent().unwrap_or(dir)))
+}
+
+/// What `gix::prepare_clone` opens the new repository with: full trust, and the git binary's
+/// configuration read as git would.
+fn clone_open_options() -> gix::open::Options {
+    use gix::sec::trust::DefaultForLevel;
+    let mut options = gix::open::Options::default_for_level(gix::sec::Trust::Full);
+    options.permissions.config.git_binary = true;
+    options
 }
 
 #[cfg(test)]

@@ -100,8 +100,15 @@ impl HttpOptions {
         self.proxy.is_some()
     }
 
-    /// Applies the settings to gix's reqwest client.
+    /// Applies the settings to gix's reqwest client. Without a private CA or a client
+    /// certificate, the TLS configuration is the process's one (system roots loaded once).
     pub fn apply(&self, mut builder: reqwest::blocking::ClientBuilder) -> reqwest::blocking::ClientBuilder {
+        if self.roots.is_empty()
+            && self.identity.is_none()
+            && let Some(tls) = super::tls::system_roots()
+        {
+            builder = builder.tls_backend_preconfigured(tls);
+        }
         for root in &self.roots {
             builder = builder.add_root_certificate(root.clone());
         }

@@ -3,11 +3,12 @@
 //!
 //! - `reference`: which ref to follow and Flux's revision strings (pure);
 //! - `ignore`: what stays out of the artifact (pure, plus reading `.sourceignore` files);
-//! - `git`: listing refs and checking out with gitoxide (blocking);
+//! - `git`: listing refs and checking out with gitoxide (blocking); `scratch`: the repository `ls_remote` connects through;
 //! - `include`: other GitRepositories' artifacts copied in; `submodules`: `recurseSubmodules`; `sparse`: `sparseCheckout` as an archive filter;
 //! - `ssh`: the `ssh` command and key files of one SSH operation; `http_options`: TLS and proxy;
+//!   `tls`: the system roots' TLS configuration, built once;
 //! - `verify`: `spec.verify`, the OpenPGP signatures of the commit and tag checked out;
-//! - `fetch`: the Git steps off the async runtime within `spec.timeout`;
+//! - `fetch`: the Git steps off the async runtime within `spec.timeout`; `limit`: how many fetch at once;
 //! - `reconcile`: the pipeline; `status`: conditions and the status patch.
 
 pub mod fetch;
@@ -15,12 +16,15 @@ pub mod git;
 pub mod http_options;
 pub mod ignore;
 pub mod include;
+mod limit;
 mod reconcile;
 pub mod reference;
+mod scratch;
 pub mod sparse;
 pub mod ssh;
 mod status;
 pub mod submodules;
+mod tls;
 pub mod verify;
 
 use std::sync::Arc;
@@ -34,6 +38,7 @@ use weir_api::source::GitRepository;
 use crate::reconciler::State;
 use crate::storage::Storage;
 pub use reconcile::{KIND, ReconcileError};
+pub use scratch::remove as remove_scratch;
 
 impl crate::reconciler::Reconciler for GitRepository {
     type Error = ReconcileError;

@@ -18,6 +18,7 @@ use super::git::{self, Auth, GitError};
 use super::http_options::HttpOptions;
 use super::ignore::{IgnoreError, SourceIgnore};
 use super::include::{self, IncludeError};
+use super::limit;
 use super::sparse::{SparseDirs, SparseError, SparseFilter};
 use super::ssh::SshAuth;
 use super::status;
@@ -178,6 +179,8 @@ async fn produce(
     let stored_revision = stored.as_ref().map(|a| a.revision.clone());
     let unchanged = move |revision: &str| same_rules && stored_revision.as_deref() == Some(revision);
 
+    // Held until the artifact is stored; see `limit` for why.
+    let _slot = limit::fetch_slot().await;
     match fetch::fetch(request, unchanged).await? {
         Fetched::Unchanged { revision } => {
             // Old artifacts expire with time too, so collect on every reconcile, as Flux does.

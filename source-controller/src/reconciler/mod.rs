@@ -76,7 +76,11 @@ pub async fn run<R: Reconciler>(context: &weir_runtime::Context, storage: Storag
         metrics: context.metrics.clone(),
     });
     let (reader, writer) = reflector::store();
-    let trigger = reflector(writer, watcher(api, watcher::Config::default().any_semantic()))
+    // The store holds every object for the process's life; managedFields (often the bulk of an
+    // object with a status) is never read here, so it is dropped before the store keeps it.
+    let objects =
+        watcher(api, watcher::Config::default().any_semantic()).modify(|o: &mut R| o.managed_fields_mut().clear());
+    let trigger = reflector(writer, objects)
         .default_backoff()
         .applied_objects()
         .predicate_filter(|o: &R| weir_runtime::requeue::trigger_hash(o, FINALIZER), Default::default());
