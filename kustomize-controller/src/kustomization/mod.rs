@@ -202,11 +202,15 @@ pub async fn run(context: weir_runtime::Context, options: Options) -> anyhow::Re
 
     let index = Arc::new(DependentsIndex::default());
     let indexing = index.clone();
-    let kustomizations = watcher(api_for::<Kustomization>(&client, namespace), any()).inspect(move |event| {
-        if let Ok(event) = event {
-            indexing.observe(event);
-        }
-    });
+    // The store holds every Kustomization for the process's life; managedFields (a good part of
+    // an object with a status) is never read here, so it is dropped before the store keeps it.
+    let kustomizations = watcher(api_for::<Kustomization>(&client, namespace), any())
+        .modify(|k: &mut Kustomization| k.managed_fields_mut().clear())
+        .inspect(move |event| {
+            if let Ok(event) = event {
+                indexing.observe(event);
+            }
+        });
     let trigger = reflector(writer, kustomizations)
         .default_backoff()
         .applied_objects()

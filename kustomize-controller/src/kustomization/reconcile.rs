@@ -423,7 +423,7 @@ impl Run<'_> {
             wait_timeout: self.timeout,
         };
         let applied = manager
-            .apply_all_staged(set.objects.as_ref().clone(), &options)
+            .apply_all_staged(set.objects().map_err(ReconcileError::Build)?, &options)
             .await
             .map_err(|e| ReconcileError::Apply(e.to_string()))?;
         let mut inventory = weir_apply::inventory_from(&applied);
@@ -534,7 +534,7 @@ impl Run<'_> {
             .map(Object::new)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ReconcileError::Build(e.to_string()))?;
-        Ok(BuiltSet { objects: Arc::new(objects), digest })
+        BuiltSet::new(&objects, digest).map_err(ReconcileError::Build)
     }
 
     async fn wait_healthy(
