@@ -3,15 +3,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "oci_support/forward_proxy.rs"]
+mod forward_proxy;
+
 use weir_testenv::git as support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use forward_proxy::ForwardProxy;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use source_controller::git_repository::fetch::{FetchError, FetchRequest, Fetched, OwnedReference, fetch_blocking};
 use source_controller::git_repository::git::Auth;
@@ -92,97 +96,6 @@ impl GitHttpsServer {
     }
 }
 
-/// What the proxy saw of one request: the request line and the Proxy-Authorization header.
-#[derive(Clone, Debug)]
-struct Proxied {
-    request_line: String,
-    authorization: Option<String>,
-}
-
-/// A forward proxy: `CONNECT` tunnels and absolute-form requests, each recorded.
-struct Proxy {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Proxied>>>,
-}
-
-impl Proxy {
-    fn start() -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let log = log.clone();
-                std::thread::spawn(move || {
-                    if let Err(e) = proxy_one(client, &log) {
-                        eprintln!("[proxy] {e}");
-                    }
-                });
-            }
-        });
-        Proxy { addr, seen }
-    }
-
-    fn seen(&self) -> Vec<Proxied> {
-        self.seen.lock().unwrap().clone()
-    }
-}
-
-fn proxy_one(client: TcpStream, log: &Mutex<Vec<Proxied>>) -> std::io::Result<()> {
-    let mut reader = BufReader::new(client.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut headers = Vec::new();
-    let mut authorization = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line.trim_end().is_empty() {
-            break;
-        }
-        match line.split_once(':') {
-            Some((name, value)) if name.eq_ignore_ascii_case("proxy-authorization") => {
-                authorization = Some(value.trim().to_string());
-            }
-            _ => headers.push(line),
-        }
-    }
-    let request_line = request_line.trim_end().to_string();
-    log.lock().unwrap().push(Proxied { request_line: request_line.clone(), authorization });
-    let mut parts = request_line.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-    let mut client_writer = client;
-    let mut upstream = if method == "CONNECT" {
-        let upstream = TcpStream::connect(target)?;
-        client_writer.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
-        upstream
-    } else {
-        let rest = target.strip_prefix("http://").unwrap_or(target);
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let mut upstream = TcpStream::connect(authority)?;
-        let version = parts.next().unwrap_or("HTTP/1.1");
-        upstream.write_all(format!("{method} {path} {version}\r\n").as_bytes())?;
-        for header in &headers {
-            upstream.write_all(header.as_bytes())?;
-        }
-        upstream.write_all(b"\r\n")?;
-        upstream
-    };
-    // Whatever the client sent beyond the head, then both directions until either side closes.
-    let buffered = reader.buffer().to_vec();
-    upstream.write_all(&buffered)?;
-    let mut upstream_reader = upstream.try_clone()?;
-    let mut client_reader = reader.into_inner();
-    let forward = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut client_reader, &mut upstream);
-        let _ = upstream.shutdown(std::net::Shutdown::Write);
-    });
-    let _ = std::io::copy(&mut upstream_reader, &mut client_writer);
-    let _ = client_writer.shutdown(std::net::Shutdown::Both);
-    let _ = forward.join();
-    Ok(())
-}
-
 fn request(url: &str, http: HttpOptions) -> FetchRequest {
     FetchRequest {
         url: url.to_string(),
@@ -248,7 +161,7 @@ fn http_through_a_proxy_with_credentials() {
     weir_runtime::client::install_crypto_provider();
     let (repo, commit) = fixture();
     let server = support::GitHttpServer::start(&repo.root, ServerAuth::None);
-    let proxy = Proxy::start();
+    let proxy = ForwardProxy::start();
     let http = HttpOptions::default().with_proxy(&proxy.addr.to_string(), Some("weir"), Some("pr0xy")).unwrap();
     let (revision, _dir, _temp) = fetch(&request(&server.url("secure"), http)).unwrap();
     assert_eq!(revision, format!("main@sha1:{commit}"));
@@ -267,7 +180,7 @@ fn https_through_a_proxy_tunnel() {
     let (repo, commit) = fixture();
     let pki = pki();
     let server = GitHttpsServer::start(&repo.root, &pki, false);
-    let proxy = Proxy::start();
+    let proxy = ForwardProxy::start();
     let http = HttpOptions::default()
         .with_tls(Some(pki.ca.as_bytes()), None, None)
         .unwrap()

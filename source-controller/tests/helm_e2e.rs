@@ -8,10 +8,8 @@ mod oci_support;
 use weir_testenv::git as support;
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -20,6 +18,7 @@ use base64::Engine as _;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ObjectMeta, PostParams};
+use oci_support::eventually;
 use source_controller::helm_chart::package;
 use source_controller::oci::manifest::{OCI_MANIFEST, sha256_digest};
 use source_controller::oci::{Credentials, Descriptor, Manifest};
@@ -35,27 +34,6 @@ use weir_api::source::{
 };
 use weir_testenv::TestEnv;
 use weir_testenv::controllers::Controllers;
-
-const WAIT: Duration = Duration::from_secs(90);
-
-async fn eventually<T, F, Fut>(controllers: &Controllers, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}; logs:\n{}",
-            controllers.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 /// The Ready condition once decided for the current generation.
 fn decided(conditions: Option<&[conditions::Condition]>, generation: Option<i64>) -> Option<conditions::Condition> {
