@@ -5,6 +5,8 @@
 
 #[path = "oci_support/forward_proxy.rs"]
 mod forward_proxy;
+#[path = "oci_support/pki.rs"]
+mod pki;
 
 use weir_testenv::git as support;
 
@@ -16,34 +18,11 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use forward_proxy::ForwardProxy;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use pki::Pki;
 use source_controller::git_repository::fetch::{FetchError, FetchRequest, Fetched, OwnedReference, fetch_blocking};
 use source_controller::git_repository::git::Auth;
 use source_controller::git_repository::http_options::HttpOptions;
 use support::{Repo, ServerAuth};
-
-/// A private CA, the server's certificate for 127.0.0.1 and a client certificate, all PEM.
-struct Pki {
-    ca: String,
-    server_cert: String,
-    server_key: String,
-    client_cert: String,
-    client_key: String,
-}
-
-fn pki() -> Pki {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-    let leaf = |name: &str| {
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(vec![name.to_string()]).unwrap().signed_by(&key, &ca).unwrap();
-        (cert.pem(), key.serialize_pem())
-    };
-    let (server_cert, server_key) = leaf("127.0.0.1");
-    let (client_cert, client_key) = leaf("weir-client");
-    Pki { ca: ca.pem(), server_cert, server_key, client_cert, client_key }
-}
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -125,7 +104,7 @@ fn fixture() -> (Repo, String) {
 fn https_with_a_private_ca() {
     weir_runtime::client::install_crypto_provider();
     let (repo, commit) = fixture();
-    let pki = pki();
+    let pki = Pki::new();
     let server = GitHttpsServer::start(&repo.root, &pki, false);
     let url = server.url("secure");
 
@@ -142,7 +121,7 @@ fn https_with_a_private_ca() {
 fn https_with_a_client_certificate() {
     weir_runtime::client::install_crypto_provider();
     let (repo, commit) = fixture();
-    let pki = pki();
+    let pki = Pki::new();
     let server = GitHttpsServer::start(&repo.root, &pki, true);
     let url = server.url("secure");
 
@@ -178,7 +157,7 @@ fn http_through_a_proxy_with_credentials() {
 fn https_through_a_proxy_tunnel() {
     weir_runtime::client::install_crypto_provider();
     let (repo, commit) = fixture();
-    let pki = pki();
+    let pki = Pki::new();
     let server = GitHttpsServer::start(&repo.root, &pki, false);
     let proxy = ForwardProxy::start();
     let http = HttpOptions::default()

@@ -6,6 +6,8 @@
 #![allow(dead_code)]
 
 pub mod forward_proxy;
+pub mod pki;
+pub use pki::Pki;
 pub mod token_gate;
 
 use std::collections::BTreeMap;
@@ -41,32 +43,6 @@ pub struct Registry {
 
 /// A PEM CA bundle, and a PEM client certificate with its key when the registry asks for one.
 type ClientTls = (Vec<u8>, Option<(Vec<u8>, Vec<u8>)>);
-
-/// A private CA, the server's certificate for 127.0.0.1 and a client certificate, all PEM.
-pub struct Pki {
-    pub ca: String,
-    pub server_cert: String,
-    pub server_key: String,
-    pub client_cert: String,
-    pub client_key: String,
-}
-
-impl Pki {
-    pub fn new() -> Pki {
-        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-        let leaf = |name: &str| {
-            let key = KeyPair::generate().unwrap();
-            let cert = CertificateParams::new(vec![name.to_string()]).unwrap().signed_by(&key, &ca).unwrap();
-            (cert.pem(), key.serialize_pem())
-        };
-        let (server_cert, server_key) = leaf("127.0.0.1");
-        let (client_cert, client_key) = leaf("weir-client");
-        Pki { ca: ca.pem(), server_cert, server_key, client_cert, client_key }
-    }
-}
 
 impl Registry {
     /// Starts a registry, with htpasswd (bcrypt) auth when `credentials` are given. Panics with
