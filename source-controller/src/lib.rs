@@ -10,3 +10,4 @@ pub mod oci;
 pub mod oci_repository;
 pub mod reconciler;
 pub mod storage;
+pub mod tls;

@@ -105,7 +105,7 @@ impl HttpOptions {
     pub fn apply(&self, mut builder: reqwest::blocking::ClientBuilder) -> reqwest::blocking::ClientBuilder {
         if self.roots.is_empty()
             && self.identity.is_none()
-            && let Some(tls) = super::tls::system_roots()
+            && let Some(tls) = crate::tls::system_roots()
         {
             builder = builder.tls_backend_preconfigured(tls);
         }

@@ -24,7 +24,6 @@ pub mod sparse;
 pub mod ssh;
 mod status;
 pub mod submodules;
-mod tls;
 pub mod verify;
 
 use std::sync::Arc;

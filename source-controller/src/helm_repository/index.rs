@@ -30,18 +30,11 @@ pub fn client(options: &HttpOptions) -> Result<reqwest::Client, String> {
     if let Some(timeout) = options.timeout {
         builder = builder.timeout(timeout);
     }
-    if let Some(ca) = &options.tls.ca {
-        for cert in reqwest::Certificate::from_pem_bundle(ca).map_err(|e| format!("invalid ca.crt: {e}"))? {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    if let Some((cert, key)) = &options.tls.identity {
-        let mut pem = cert.clone();
-        pem.push(b'\n');
-        pem.extend_from_slice(key);
-        builder =
-            builder.identity(reqwest::Identity::from_pem(&pem).map_err(|e| format!("invalid tls.crt/tls.key: {e}"))?);
-    }
+    let identity = options.tls.identity.as_ref().map(|(cert, key)| (cert.as_slice(), key.as_slice()));
+    builder = crate::tls::configure(builder, options.tls.ca.as_deref(), identity).map_err(|e| match e {
+        crate::tls::TlsMaterialError::Ca(e) => format!("invalid ca.crt: {e}"),
+        crate::tls::TlsMaterialError::Identity(e) => format!("invalid tls.crt/tls.key: {e}"),
+    })?;
     builder.build().map_err(|e| format!("building the HTTP client: {e}"))
 }
 

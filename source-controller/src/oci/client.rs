@@ -110,21 +110,11 @@ impl RegistryClient {
         if let Some(timeout) = options.timeout {
             builder = builder.timeout(timeout);
         }
-        if let Some(ca) = &options.ca_pem {
-            let certs =
-                reqwest::Certificate::from_pem_bundle(ca).map_err(|e| OciError::Client(format!("ca.crt: {e}")))?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        if let Some((cert, key)) = &options.client_identity {
-            let mut pem = cert.clone();
-            pem.push(b'\n');
-            pem.extend_from_slice(key);
-            let identity =
-                reqwest::Identity::from_pem(&pem).map_err(|e| OciError::Client(format!("tls.crt/tls.key: {e}")))?;
-            builder = builder.identity(identity);
-        }
+        let identity = options.client_identity.as_ref().map(|(cert, key)| (cert.as_slice(), key.as_slice()));
+        builder = crate::tls::configure(builder, options.ca_pem.as_deref(), identity).map_err(|e| match e {
+            crate::tls::TlsMaterialError::Ca(e) => OciError::Client(format!("ca.crt: {e}")),
+            crate::tls::TlsMaterialError::Identity(e) => OciError::Client(format!("tls.crt/tls.key: {e}")),
+        })?;
         let http = builder.build().map_err(|e| OciError::Client(error_chain(&e)))?;
         // As go-containerregistry (hence Flux): HTTPS first, and plain HTTP as well for
         // `insecure` and local registries, whichever answers.

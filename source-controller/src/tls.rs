@@ -1,8 +1,8 @@
-//! The TLS configuration of Git's HTTPS clients that trust the system roots only. reqwest reads
-//! and parses every system CA certificate each time a client is built, and gix builds one per
-//! connection (two per reconcile that fetches): about 5% of the controller's CPU. Built once
-//! per process instead, as Flux's Go loads the system pool once; a changed system CA bundle
-//! therefore needs a restart, as in Flux.
+//! The TLS configuration of HTTPS clients that trust the system roots only. reqwest reads and
+//! parses every system CA certificate each time a client is built, and the source kinds build
+//! clients per reconcile (gix one per Git connection, two per fetch): about 5% of the
+//! controller's CPU. Built once per process instead, as Flux's Go loads the system pool once;
+//! a changed system CA bundle therefore needs a restart, as in Flux.
 
 use std::sync::{Arc, OnceLock};
 
@@ -36,6 +36,42 @@ fn build() -> Option<rustls::ClientConfig> {
             None
         }
     }
+}
+
+/// Why a repository's own TLS material was refused.
+#[derive(Debug)]
+pub enum TlsMaterialError {
+    /// `ca.crt` is not a PEM bundle.
+    Ca(reqwest::Error),
+    /// `tls.crt`/`tls.key` are not a PEM certificate and key.
+    Identity(reqwest::Error),
+}
+
+/// Sets up `builder` to trust `ca_pem` besides the system roots and to present `identity`
+/// (PEM certificate, PEM key); with neither, it shares the process's system-roots configuration.
+pub fn configure(
+    mut builder: reqwest::ClientBuilder,
+    ca_pem: Option<&[u8]>,
+    identity: Option<(&[u8], &[u8])>,
+) -> Result<reqwest::ClientBuilder, TlsMaterialError> {
+    if ca_pem.is_none()
+        && identity.is_none()
+        && let Some(tls) = system_roots()
+    {
+        builder = builder.tls_backend_preconfigured(tls);
+    }
+    if let Some(ca) = ca_pem {
+        for cert in reqwest::Certificate::from_pem_bundle(ca).map_err(TlsMaterialError::Ca)? {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if let Some((cert, key)) = identity {
+        let mut pem = cert.to_vec();
+        pem.push(b'\n');
+        pem.extend_from_slice(key);
+        builder = builder.identity(reqwest::Identity::from_pem(&pem).map_err(TlsMaterialError::Identity)?);
+    }
+    Ok(builder)
 }
 
 #[cfg(test)]
