@@ -317,7 +317,14 @@ async fn helm_repositories_and_charts() {
     );
     assert!(chart.status.unwrap().artifact.is_none());
 
-    let (chart, ready) = settled_chart(&controllers, &charts, "git").await;
+    // Its GitRepository may still be fetching when the chart is first reconciled ("no artifact
+    // available"); the chart is woken again by the artifact, so wait past that transient state.
+    let (chart, ready) = eventually(&controllers, "HelmChart git is reconciled with its source's artifact", || async {
+        let obj = charts.get("git").await.ok()?;
+        let ready = decided(obj.status.as_ref()?.conditions.as_deref(), obj.metadata.generation)?;
+        (!ready.message.starts_with("no artifact available")).then_some((obj, ready))
+    })
+    .await;
     assert_eq!(ready.status, ConditionStatus::True, "{}", ready.message);
     let version = format!("1.0.0+{}", &commit[..12]);
     assert_eq!(
