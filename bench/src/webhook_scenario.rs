@@ -15,7 +15,8 @@ use weir_api::kustomize::Kustomization;
 use weir_api::notification::Receiver;
 use weir_api::source::GitRepository;
 use weir_testenv::TestEnv;
-use weir_testenv::controllers::{Controllers, free_addr};
+use weir_testenv::controllers::Controllers;
+use weir_testenv::free_addr;
 
 use crate::bulk_create::create_all;
 use crate::readiness::{tail, wait_all_ready};
@@ -64,7 +65,7 @@ pub async fn run(env: &TestEnv, commits: usize) -> anyhow::Result<WebhookRun> {
     let server = GitHttpServer::start(&repo.root, ServerAuth::None);
 
     // As Flux is deployed: the controllers send their events to the notification-controller.
-    let (events, hooks) = (free_addr()?, free_addr()?);
+    let (events, hooks) = (free_addr(), free_addr());
     let notification = Controllers::start(
         env,
         HOME,

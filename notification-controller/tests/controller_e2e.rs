@@ -32,8 +32,8 @@ use weir_api::conditions::{self, ConditionStatus, types};
 use weir_api::kustomize::Kustomization;
 use weir_api::notification::{Alert, Provider, Receiver};
 use weir_api::source::GitRepository;
-use weir_testenv::TestEnv;
 use weir_testenv::controllers::Controllers;
+use weir_testenv::{TestEnv, free_addr};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -98,10 +98,6 @@ impl Controller {
         .await
         .status()
     }
-}
-
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
 }
 
 fn http() -> reqwest::Client {

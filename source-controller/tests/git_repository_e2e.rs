@@ -22,7 +22,7 @@ use weir_api::meta::LocalObjectReference;
 use weir_api::source::git_repository::GitRepositoryRef;
 use weir_api::source::{GitRepository, GitRepositorySpec};
 use weir_runtime::artifact::{ArtifactFetcher, FetchOptions};
-use weir_testenv::TestEnv;
+use weir_testenv::{TestEnv, free_addr};
 
 use support::{GitHttpServer, Repo, ServerAuth};
 
@@ -78,10 +78,6 @@ impl SourceController {
         stream.read_to_string(&mut response).await.ok()?;
         Some(response)
     }
-}
-
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
 }
 
 fn secret(name: &str, username: &str, password: &str) -> Secret {

@@ -7,7 +7,6 @@
 use weir_testenv::git as support;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -20,7 +19,7 @@ use weir_api::conditions::{self, ConditionStatus, types};
 use weir_api::meta::LocalObjectReference;
 use weir_api::source::git_repository::{GitRepositoryRef, GitRepositoryVerification, GitVerificationMode};
 use weir_api::source::{GitRepository, GitRepositorySpec};
-use weir_testenv::TestEnv;
+use weir_testenv::{TestEnv, free_addr};
 
 use support::{GitHttpServer, Repo, ServerAuth};
 
@@ -117,10 +116,6 @@ impl SourceController {
             .unwrap();
         SourceController { _child: child, log, _storage: storage }
     }
-}
-
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
 }
 
 fn git_repository(

@@ -15,7 +15,7 @@ use kube::api::{Patch, PatchParams};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
-use weir_testenv::TestEnv;
+use weir_testenv::{TestEnv, free_addr};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -234,11 +234,6 @@ async fn lease_holder(env: &TestEnv, namespace: &str, controller: &str) -> Strin
 /// Whether a metrics text has this exact line (help texts could contain the words too).
 fn has_line(text: &str, line: &str) -> bool {
     text.lines().any(|l| l == line)
-}
-
-fn free_addr() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
 }
 
 /// A plain HTTP/1.1 GET: the status code and body, or `None` when nothing answers.

@@ -5,7 +5,6 @@
 #![allow(dead_code)] // each test file uses its own part
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -17,6 +16,7 @@ use weir_api::conditions::{self, ConditionStatus, types};
 use weir_api::kustomize::Kustomization;
 use weir_api::source::GitRepository;
 use weir_testenv::TestEnv;
+use weir_testenv::free_addr;
 
 // Git servers on loopback, for the tests' sources.
 pub use weir_testenv::git as support;
@@ -78,10 +78,6 @@ impl Controllers {
             .map(|p| format!("== {}\n{}", p.display(), std::fs::read_to_string(p).unwrap_or_default()))
             .collect()
     }
-}
-
-pub fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
 }
 
 /// Polls until `check` gives a value, failing with the controllers' logs after `WAIT`.

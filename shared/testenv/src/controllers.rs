@@ -1,11 +1,11 @@
 //! Weir's controller binaries as processes against the test control plane, each watching only
 //! the test's namespace, with its log in a file that failing tests print.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use crate::{TestEnv, binary_path};
+use crate::{TestEnv, binary_path, free_addr};
 
 /// Running controllers; killed when dropped.
 pub struct Controllers {
@@ -21,15 +21,15 @@ impl Controllers {
     /// `namespace`, building their binaries first when needed. `extra` args go to every one.
     pub fn start(env: &TestEnv, namespace: &str, names: &[&str], extra: &[String]) -> std::io::Result<Controllers> {
         let storage = tempfile::tempdir()?;
-        let storage_addr = free_addr()?;
+        let storage_addr = free_addr();
         let mut controllers = Controllers { children: Vec::new(), logs: Vec::new(), storage, storage_addr };
         for name in names {
             let log = std::env::temp_dir().join(format!("weir-{name}-{namespace}.log"));
             let mut command = Command::new(binary_path(name));
             command
                 .arg(format!("--kubeconfig={}", env.kubeconfig_path().display()))
-                .arg(format!("--health-addr={}", free_addr()?))
-                .arg(format!("--metrics-addr={}", free_addr()?))
+                .arg(format!("--health-addr={}", free_addr()))
+                .arg(format!("--metrics-addr={}", free_addr()))
                 .arg("--watch-all-namespaces=false")
                 .arg("--log-level=debug")
                 .args(extra)
@@ -74,9 +74,4 @@ impl Drop for Controllers {
             let _ = child.wait();
         }
     }
-}
-
-/// A free loopback address (bound then released; the race is acceptable in tests).
-pub fn free_addr() -> std::io::Result<SocketAddr> {
-    TcpListener::bind("127.0.0.1:0")?.local_addr()
 }

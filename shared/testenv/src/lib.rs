@@ -13,6 +13,7 @@ pub mod controllers;
 mod controlplane;
 mod crds;
 pub mod git;
+mod ports;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -24,6 +25,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio::sync::OnceCell;
 
 pub use controlplane::{binary_path, workspace_root};
+pub use ports::free_addr;
 
 /// Label on every namespace a test creates, so leftovers on a long-lived cluster can be found.
 pub const TEST_NAMESPACE_LABEL: &str = "weir.test/namespace";

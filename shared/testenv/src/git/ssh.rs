@@ -33,8 +33,7 @@ impl SshServer {
             // sshd running as root needs its privilege separation directory.
             must(std::fs::create_dir_all("/run/sshd"), "creating /run/sshd");
         }
-        let port =
-            must(std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()), "finding a free port").port();
+        let port = crate::free_addr().port();
         let config = dir.path().join("sshd_config");
         let written = std::fs::write(
             &config,
