@@ -1,6 +1,9 @@
 //! What happened to each object of a set, printed as Flux prints it.
 
 use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value;
 
 use crate::object::ObjMeta;
 
@@ -39,11 +42,19 @@ pub struct ChangeSetEntry {
     /// `Kind/namespace/name`.
     pub subject: String,
     pub action: Action,
+    /// The object as the API server returned it when it was applied, or as it was read when it
+    /// needed no apply: its health at that moment, without asking again.
+    pub observed: Option<Arc<Value>>,
 }
 
 impl ChangeSetEntry {
     pub fn new(object: ObjMeta, action: Action) -> Self {
-        ChangeSetEntry { subject: object.subject(), object, action }
+        ChangeSetEntry { subject: object.subject(), object, action, observed: None }
+    }
+
+    pub fn observed(mut self, object: Value) -> Self {
+        self.observed = Some(Arc::new(object));
+        self
     }
 }
 

@@ -1,10 +1,12 @@
 //! Readiness with kstatus' rules for the kinds Weir applies most, and waiting for a set.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use crate::changeset::ChangeSet;
 use crate::error::ApplyError;
 use crate::manager::{ResourceManager, api_error};
 use crate::object::ObjMeta;
@@ -231,6 +233,20 @@ fn no_override(_: &ObjMeta, _: &Value) -> Option<Health> {
     None
 }
 
+/// The `targets` that still need waiting for: those the change set saw healthy, when it applied
+/// or read them, are left out. An object healthy when the API server answered the apply needs
+/// no second look; polling it again would only load the API server.
+pub fn pending_after_apply(targets: &[ObjMeta], applied: &ChangeSet, custom: HealthOverride<'_>) -> Vec<ObjMeta> {
+    let healthy: HashSet<&ObjMeta> = applied
+        .entries
+        .iter()
+        .filter_map(|entry| Some((&entry.object, entry.observed.as_deref()?)))
+        .filter(|(meta, object)| custom(meta, object).unwrap_or_else(|| object_health(object)) == Health::Current)
+        .map(|(meta, _)| meta)
+        .collect();
+    targets.iter().filter(|target| !healthy.contains(target)).cloned().collect()
+}
+
 impl ResourceManager {
     /// Waits until every object is healthy, polling. A failed object ends the wait with its
     /// reason; so do the timeout and the cancellation token (e.g. on a new source revision).
@@ -315,7 +331,34 @@ impl ResourceManager {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::changeset::{Action, ChangeSetEntry};
     use serde_json::json;
+
+    #[test]
+    fn only_objects_seen_unhealthy_or_not_seen_are_still_pending() {
+        let meta = |kind: &str, name: &str| ObjMeta {
+            group: String::new(),
+            version: "v1".into(),
+            kind: kind.into(),
+            namespace: "ns".into(),
+            name: name.into(),
+        };
+        let (service, fresh, unseen) = (meta("Service", "web"), meta("Deployment", "app"), meta("Service", "other"));
+        let applied = ChangeSet {
+            entries: vec![
+                ChangeSetEntry::new(service.clone(), Action::Created)
+                    .observed(json!({"apiVersion": "v1", "kind": "Service", "spec": {"type": "ClusterIP"}})),
+                ChangeSetEntry::new(fresh.clone(), Action::Created)
+                    .observed(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"generation": 1}})),
+                ChangeSetEntry::new(unseen.clone(), Action::Skipped),
+            ],
+        };
+        let targets = [service.clone(), fresh.clone(), unseen.clone()];
+        assert_eq!(pending_after_apply(&targets, &applied, &no_override), vec![fresh.clone(), unseen.clone()]);
+        // A health expression overrides what kstatus would say of the object seen.
+        let never_healthy = |_: &ObjMeta, _: &Value| Some(Health::InProgress("expression".into()));
+        assert_eq!(pending_after_apply(&targets, &applied, &never_healthy), targets.to_vec());
+    }
 
     #[test]
     fn deployment() {

@@ -1,11 +1,11 @@
-//! The resource manager: applies sets of objects in stages, one object at a time through
-//! discovery → takeover → dry-run → apply only what drifted.
+//! The resource manager: applies sets of objects in stages; each stage is first planned whole
+//! (discovery → dry run → takeover → drift) and then only what is new or drifted is written.
 
 use std::time::Duration;
 
 use futures::{StreamExt, stream};
 use kube::Client;
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use weir_api::annotations::field_managers;
@@ -16,9 +16,8 @@ use crate::drift::has_drifted;
 use crate::error::{ApplyError, SetError};
 use crate::health::WaitOptions;
 use crate::object::{ObjMeta, Object};
-use crate::policy::{Policy, SsaPolicy};
+use crate::object_apply::Planned;
 use crate::sort::{sort_objects, split_stages};
-use crate::takeover::takeover_patch;
 
 /// Options of one apply run.
 #[derive(Clone, Debug)]
@@ -44,8 +43,8 @@ impl Default for ApplyOptions {
 pub struct ResourceManager {
     pub(crate) client: Client,
     pub(crate) discovery: DiscoveryCache,
-    field_manager: String,
-    takeover_managers: Vec<String>,
+    pub(crate) field_manager: String,
+    pub(crate) takeover_managers: Vec<String>,
     concurrency: usize,
 }
 
@@ -160,8 +159,24 @@ impl ResourceManager {
         opts: &ApplyOptions,
         change_set: &mut ChangeSet,
     ) -> Result<Vec<ObjMeta>, ApplyError> {
-        let results: Vec<Result<ChangeSetEntry, ApplyError>> =
-            stream::iter(objects).map(|o| self.apply(o, opts)).buffered(self.concurrency).collect().await;
+        let plans: Vec<Result<Planned, ApplyError>> =
+            stream::iter(objects).map(|o| self.plan(o, opts)).buffered(self.concurrency).collect().await;
+        let (plans, failures): (Vec<_>, Vec<_>) = plans.into_iter().partition(Result::is_ok);
+        if !failures.is_empty() {
+            // Nothing of the stage is written; what needed no write is reported as it is.
+            for plan in plans.into_iter().flatten() {
+                if let Planned::Done(entry) = plan {
+                    change_set.add(entry);
+                }
+            }
+            let failures = failures.into_iter().filter_map(Result::err).collect();
+            return Err(ApplyError::Set(Box::new(SetError { applied: change_set.clone(), failures })));
+        }
+        let results: Vec<Result<ChangeSetEntry, ApplyError>> = stream::iter(plans.into_iter().flatten())
+            .map(|planned| self.execute(planned, opts))
+            .buffered(self.concurrency)
+            .collect()
+            .await;
         let mut failures = Vec::new();
         let mut changed = Vec::new();
         for r in results {
@@ -182,69 +197,11 @@ impl ResourceManager {
         }
     }
 
-    /// Applies one object: skipped when its annotations say so, otherwise taken over, dry-run
-    /// applied and really applied only when it is new or drifted.
+    /// Applies one object: planned (skipped, dry-run applied, taken over) and written only
+    /// when it is new or drifted.
     pub async fn apply(&self, object: Object, opts: &ApplyOptions) -> Result<ChangeSetEntry, ApplyError> {
-        let policy = Policy::of(&object);
-        if policy.reconcile_disabled || policy.ssa == SsaPolicy::Ignore {
-            // Located only to report (and inventory) it under its namespace; never an error.
-            let meta = match self.locate(object.clone(), opts.default_namespace.as_deref()).await {
-                Ok((located, _)) => located.meta,
-                Err(_) => object.meta,
-            };
-            return Ok(ChangeSetEntry::new(meta, Action::Skipped));
-        }
-        let (object, api) = self.locate(object, opts.default_namespace.as_deref()).await?;
-        let subject = object.meta.subject();
-        let name = object.meta.name.as_str();
-        let mut live = api.get_opt(name).await.map_err(|e| api_error(&subject, "get", e))?.map(to_value);
-        if live.is_some() && policy.ssa == SsaPolicy::IfNotPresent {
-            return Ok(ChangeSetEntry::new(object.meta, Action::Skipped));
-        }
-        let mut taken_over = false;
-        if let Some(current) = &live
-            && policy.ssa != SsaPolicy::Merge
-            && let Some(patch) = takeover_patch(current, &self.field_manager, &self.takeover_managers)
-        {
-            let patch: json_patch::Patch = serde_json::from_value(patch).map_err(|e| ApplyError::Failed {
-                subject: subject.clone(),
-                message: format!("takeover patch: {e}"),
-            })?;
-            let patched = api
-                .patch(name, &PatchParams::default(), &Patch::<()>::Json(patch))
-                .await
-                .map_err(|e| api_error(&subject, "taking over fields edited by other managers", e))?;
-            live = Some(to_value(patched));
-            taken_over = true;
-        }
-        let dry_run = match api.patch(name, &self.apply_params().dry_run(), &Patch::Apply(&object.value)).await {
-            Ok(o) => to_value(o),
-            Err(e) => {
-                let err = ApplyError::from_apply(&subject, "dry-run apply", e);
-                if err.is_immutable() && (opts.force || policy.force) {
-                    self.recreate(&api, &object, opts).await?;
-                    return Ok(ChangeSetEntry::new(object.meta, Action::Created));
-                }
-                return Err(err);
-            }
-        };
-        let action = match &live {
-            None => Action::Created,
-            Some(current) if has_drifted(current, &dry_run) => Action::Configured,
-            Some(_) if taken_over => return Ok(ChangeSetEntry::new(object.meta, Action::Configured)),
-            Some(_) => return Ok(ChangeSetEntry::new(object.meta, Action::Unchanged)),
-        };
-        match api.patch(name, &self.apply_params(), &Patch::Apply(&object.value)).await {
-            Ok(_) => Ok(ChangeSetEntry::new(object.meta, action)),
-            Err(e) => {
-                let err = ApplyError::from_apply(&subject, "apply", e);
-                if err.is_immutable() && (opts.force || policy.force) {
-                    self.recreate(&api, &object, opts).await?;
-                    return Ok(ChangeSetEntry::new(object.meta, Action::Created));
-                }
-                Err(err)
-            }
-        }
+        let planned = self.plan(object, opts).await?;
+        self.execute(planned, opts).await
     }
 
     /// What applying `object` would do, without changing the cluster: the action, the live
@@ -270,13 +227,13 @@ impl ResourceManager {
         Ok((ChangeSetEntry::new(object.meta, action), live, dry_run))
     }
 
-    fn apply_params(&self) -> PatchParams {
+    pub(crate) fn apply_params(&self) -> PatchParams {
         PatchParams::apply(&self.field_manager).force()
     }
 
     /// Resolves the object's kind and fixes its namespace: required for namespaced kinds
     /// (defaulted from the options), dropped for cluster-scoped ones.
-    async fn locate(
+    pub(crate) async fn locate(
         &self,
         mut object: Object,
         default_namespace: Option<&str>,
@@ -297,29 +254,6 @@ impl ResourceManager {
             Api::all_with(self.client.clone(), &kind.resource)
         };
         Ok((object, api))
-    }
-
-    /// Deletes the object, waits until it is gone, and applies it again.
-    async fn recreate(&self, api: &Api<DynamicObject>, object: &Object, opts: &ApplyOptions) -> Result<(), ApplyError> {
-        let subject = object.meta.subject();
-        let name = object.meta.name.as_str();
-        tracing::info!(object = %subject, "recreating: an immutable field changed and force is enabled");
-        match api.delete(name, &DeleteParams::background()).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(s)) if s.code == 404 => {}
-            Err(e) => return Err(api_error(&subject, "delete (to recreate)", e)),
-        }
-        let deadline = tokio::time::Instant::now() + opts.wait_timeout;
-        while api.get_opt(name).await.map_err(|e| api_error(&subject, "get", e))?.is_some() {
-            if tokio::time::Instant::now() >= deadline {
-                return Err(ApplyError::Timeout { timeout: opts.wait_timeout, pending: vec![subject] });
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        api.patch(name, &self.apply_params(), &Patch::Apply(&object.value))
-            .await
-            .map_err(|e| ApplyError::from_apply(&subject, "apply (recreate)", e))?;
-        Ok(())
     }
 }
 
@@ -367,6 +301,6 @@ pub(crate) fn api_error(subject: &str, operation: &'static str, source: kube::Er
     ApplyError::Api { subject: subject.to_string(), operation, source }
 }
 
-fn to_value(object: DynamicObject) -> Value {
+pub(crate) fn to_value(object: DynamicObject) -> Value {
     serde_json::to_value(object).unwrap_or(Value::Null)
 }

@@ -292,6 +292,19 @@ async fn clear_errors_for_bad_objects() {
     assert_eq!(actions(&cs), vec![(format!("Service/{ns}/svc"), Action::Created)]);
     let applied = Api::<k8s_openapi::api::core::v1::Service>::namespaced(env.client(), &ns).get("svc").await.unwrap();
     assert_eq!(applied.spec.unwrap().ports.unwrap()[0].protocol.as_deref(), Some("TCP"));
+
+    // One object the API server refuses stops its whole stage before anything is written.
+    let half_bad = objects(vec![
+        config_map(&ns, "good", json!({"k": "v"})),
+        config_map(&ns, "changed", json!({})),
+        config_map(&ns, "Not_A_Valid_Name", json!({})),
+    ]);
+    manager.apply_all_staged(objects(vec![config_map(&ns, "changed", json!({"k": "old"}))]), &opts).await.unwrap();
+    let message = manager.apply_all_staged(half_bad, &opts).await.unwrap_err().to_string();
+    assert!(message.contains("Not_A_Valid_Name"), "{message}");
+    assert!(get(&env.client(), &cm_resource(), &ns, "good").await.is_none(), "a new object was written");
+    let untouched = get(&env.client(), &cm_resource(), &ns, "changed").await.unwrap();
+    assert_eq!(untouched["data"], json!({"k": "old"}), "a drifted object was written");
 }
 
 #[tokio::test]
