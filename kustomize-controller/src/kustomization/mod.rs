@@ -100,6 +100,8 @@ pub struct State {
     runs: Runs,
     /// The watch cache of Kustomizations, for cycle detection.
     store: Store<Kustomization>,
+    /// The watch caches of the sources, for their artifacts.
+    sources: source::SourceStores,
     /// `weir_kustomization_unchanged_revisions_skipped_total`.
     skipped: Counter,
 }
@@ -142,13 +144,16 @@ artifact_source!(GitRepository, OCIRepository, Bucket, ExternalArtifact);
 
 /// Adds a watch of the sources of kind `S`: a new artifact revision wakes the Kustomizations that
 /// reference it and cancels their health waits for an older revision.
+/// The watch also fills `cache`, the store `source::artifact_of` reads.
 fn wake_on_new_artifacts<S: ArtifactSource>(
     controller: Controller<Kustomization>,
     client: &kube::Client,
     namespace: Option<&str>,
     state: Arc<State>,
+    cache: reflector::store::Writer<S>,
 ) -> Controller<Kustomization> {
-    let stream = watcher(api_for::<S>(client, namespace), any())
+    let sources = watcher(api_for::<S>(client, namespace), any()).modify(|s: &mut S| s.managed_fields_mut().clear());
+    let stream = reflector(cache, sources)
         .default_backoff()
         .applied_objects()
         .predicate_filter(|s: &S| revision_hash(s.artifact()), Default::default());
@@ -182,6 +187,10 @@ pub async fn run(context: weir_runtime::Context, options: Options) -> anyhow::Re
     let clients =
         Clients::new(base, manager, options.default_service_account.clone(), concurrency).with_identity(identity);
     let (reader, writer) = reflector::store();
+    let (git, git_cache) = reflector::store();
+    let (oci, oci_cache) = reflector::store();
+    let (bucket, bucket_cache) = reflector::store();
+    let (external, external_cache) = reflector::store();
     let skipped = Counter::default();
     context.metrics.register(
         "weir_kustomization_unchanged_revisions_skipped",
@@ -197,6 +206,7 @@ pub async fn run(context: weir_runtime::Context, options: Options) -> anyhow::Re
         backoff: weir_runtime::requeue::Backoff::default(),
         runs: Runs::default(),
         store: reader.clone(),
+        sources: source::SourceStores { git, oci, bucket, external },
         skipped,
     });
 
@@ -224,10 +234,10 @@ pub async fn run(context: weir_runtime::Context, options: Options) -> anyhow::Re
     tracing::info!(namespace = ?context.watch_namespace, concurrency = context.concurrency, "starting the Kustomization controller");
     let mut controller =
         Controller::for_stream(trigger, reader).watches_stream(readiness, move |ks| index.dependents(&ks));
-    controller = wake_on_new_artifacts::<GitRepository>(controller, &client, namespace, state.clone());
-    controller = wake_on_new_artifacts::<OCIRepository>(controller, &client, namespace, state.clone());
-    controller = wake_on_new_artifacts::<Bucket>(controller, &client, namespace, state.clone());
-    controller = wake_on_new_artifacts::<ExternalArtifact>(controller, &client, namespace, state.clone());
+    controller = wake_on_new_artifacts(controller, &client, namespace, state.clone(), git_cache);
+    controller = wake_on_new_artifacts(controller, &client, namespace, state.clone(), oci_cache);
+    controller = wake_on_new_artifacts(controller, &client, namespace, state.clone(), bucket_cache);
+    controller = wake_on_new_artifacts(controller, &client, namespace, state.clone(), external_cache);
     weir_runtime::drive(controller, &context, reconcile, error_policy, state).await;
     Ok(())
 }

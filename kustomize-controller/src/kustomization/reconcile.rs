@@ -36,6 +36,9 @@ pub enum ReconcileError {
     AccessDenied(String),
     #[error("{0}")]
     Artifact(String),
+    /// The source does not exist or has no artifact yet: its watch wakes the Kustomization.
+    #[error("{0}")]
+    SourceNotReady(String),
     #[error("{0}")]
     DependencyNotReady(String),
     #[error("{0}")]
@@ -61,7 +64,7 @@ impl ReconcileError {
     fn reason(&self) -> Option<&'static str> {
         match self {
             ReconcileError::AccessDenied(_) => Some(reasons::ACCESS_DENIED),
-            ReconcileError::Artifact(_) => Some(reasons::ARTIFACT_FAILED),
+            ReconcileError::Artifact(_) | ReconcileError::SourceNotReady(_) => Some(reasons::ARTIFACT_FAILED),
             ReconcileError::DependencyNotReady(_) => Some(reasons::DEPENDENCY_NOT_READY),
             ReconcileError::Build(_) => Some(reasons::BUILD_FAILED),
             ReconcileError::Apply(_) | ReconcileError::Timeout(_) => Some(reasons::RECONCILIATION_FAILED),
@@ -183,7 +186,7 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
             history::record(list, digest, Timestamp::now(), started.elapsed(), reason, &revision, origin);
         }
     };
-    if !matches!(result, Ok(_) | Err(ReconcileError::DependencyNotReady(_))) {
+    if !matches!(result, Ok(_) | Err(ReconcileError::DependencyNotReady(_) | ReconcileError::SourceNotReady(_))) {
         // Whatever the cluster holds now, the next revision must apply in full.
         state.runs.forget_apply(&namespace, &name);
     }
@@ -283,6 +286,14 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
             // A dependency that becomes Ready wakes this one sooner (see `dependents`).
             Ok(Action::requeue(wait))
         }
+        Err(ReconcileError::SourceNotReady(message)) => {
+            // As Flux: a log line and the condition, no event; the source's watch wakes this
+            // Kustomization when its artifact appears, the retry interval is only a fallback.
+            tracing::info!(%namespace, %name, %message, "the source is not ready");
+            status::failed(&mut next, generation, reasons::ARTIFACT_FAILED, &message);
+            write(&api, &name, &before, &next).await?;
+            Ok(Action::requeue(retry_interval))
+        }
         Err(error) => {
             let Some(reason) = error.reason() else { return Err(error) };
             let message = error.to_string();
@@ -358,12 +369,13 @@ impl Run<'_> {
     async fn pipeline(&self, next: &mut KustomizationStatus, attempt: &mut Attempt) -> Result<Outcome, ReconcileError> {
         let started = tokio::time::Instant::now();
         let (obj, state, namespace, name) = (self.obj, self.state, self.namespace, self.name);
-        let artifact = source::artifact_of(&state.client, obj, namespace, !state.options.no_cross_namespace_refs)
+        let cross_namespace = !state.options.no_cross_namespace_refs;
+        let artifact = source::artifact_of(&state.client, &state.sources, obj, namespace, cross_namespace)
             .await
             .map_err(|e| match e {
                 SourceError::Kube(e) => ReconcileError::Kube(e),
                 denied @ SourceError::CrossNamespace { .. } => ReconcileError::AccessDenied(denied.to_string()),
-                other => ReconcileError::Artifact(other.to_string()),
+                missing => ReconcileError::SourceNotReady(missing.to_string()),
             })?;
         let revision = artifact.revision.clone();
         next.last_attempted_revision = Some(revision.clone());
@@ -461,7 +473,7 @@ impl Run<'_> {
         let checked_health = !checks.is_empty();
         if checked_health {
             let left = self.timeout.saturating_sub(started.elapsed()).max(Duration::from_secs(1));
-            self.wait_healthy(&manager, &checks, &revision, left).await?;
+            self.wait_healthy(&manager, &checks, &applied, &revision, left).await?;
         }
         Ok(Outcome { revision, changes, checked_health, skipped: None })
     }
@@ -541,14 +553,19 @@ impl Run<'_> {
         &self,
         manager: &ResourceManager,
         checks: &[ObjMeta],
+        applied: &ChangeSet,
         revision: &str,
         timeout: Duration,
     ) -> Result<(), ReconcileError> {
-        let guard = self.state.runs.start_wait(self.namespace, self.name, revision);
-        let wait = WaitOptions { timeout, ..WaitOptions::default() };
         let exprs = self.health_exprs;
         let custom = move |meta: &ObjMeta, object: &serde_json::Value| exprs.health(meta, object);
-        match manager.wait_for_with(checks, &wait, &guard.token, &custom).await {
+        let checks = weir_apply::pending_after_apply(checks, applied, &custom);
+        if checks.is_empty() {
+            return Ok(());
+        }
+        let guard = self.state.runs.start_wait(self.namespace, self.name, revision);
+        let wait = WaitOptions { timeout, ..WaitOptions::default() };
+        match manager.wait_for_with(&checks, &wait, &guard.token, &custom).await {
             Ok(()) => Ok(()),
             Err(ApplyError::Cancelled { .. }) => Err(ReconcileError::HealthCancelled),
             Err(e @ ApplyError::Timeout { .. }) => {
