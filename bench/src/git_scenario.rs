@@ -14,7 +14,7 @@ use weir_api::source::GitRepository;
 use weir_testenv::TestEnv;
 use weir_testenv::controllers::Controllers;
 
-use crate::apiserver_requests::{self, Requests};
+use crate::apiserver_requests::{self, Requests, Tally};
 use crate::bulk_create::create_all;
 use crate::floor;
 use crate::mttp::{CONTROLLERS, Mttp, Shape};
@@ -24,8 +24,11 @@ use crate::support::{GitHttpServer, Repo, ServerAuth};
 use crate::timeline::Timeline;
 use crate::workload::{app_objects, to_yaml_stream};
 
-/// Server-side-apply dry runs of Ingresses: one per Kustomization that applies its app.
+/// Server-side-apply dry runs of Ingresses: one per Kustomization that applies its app again
+/// (the apply engine dry-runs every object that already exists, and nothing else dry-runs them).
 const DRY_RUNS: Requests<'static> = Requests { verb: "APPLY", resource: "ingresses", dry_run: true };
+/// Server-side applies of Ingresses: one per Kustomization that creates its app.
+const APPLIES: Requests<'static> = Requests { verb: "APPLY", resource: "ingresses", dry_run: false };
 
 /// The Git shape's figures at one N, with the storm and the idle watch when asked for.
 #[derive(Debug)]
@@ -59,9 +62,9 @@ pub struct Storm {
     pub services_written: u64,
     /// CPU time the controllers spent on the storm.
     pub cpu: [Duration; 2],
-    /// The same count over the rollout, where each of the N Kustomizations applied once: N
-    /// when the method counts what it should.
-    pub rollout_dry_runs: u64,
+    /// Ingresses applied in the rollout, where each of the N Kustomizations created its app
+    /// once: N when every Kustomization applied exactly once.
+    pub rollout_applies: u64,
 }
 
 /// The controllers after a quiet period.
@@ -95,7 +98,8 @@ pub async fn run(env: &TestEnv, n: usize, concurrency: usize, floor: Duration, a
     let pids = controllers.pids();
 
     eprintln!("[git n={n}] creating the GitRepository and {n} Kustomizations");
-    let dry_runs_before = apiserver_requests::count(&client, DRY_RUNS).await?;
+    let applies_before = apiserver_requests::count(&client, APPLIES).await?;
+    let requests_before = Tally::take(&client).await?;
     let started = Instant::now();
     let repos: Api<GitRepository> = Api::namespaced(client.clone(), &home);
     let source = json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
@@ -116,12 +120,13 @@ pub async fn run(env: &TestEnv, n: usize, concurrency: usize, floor: Duration, a
     let weir = started.elapsed();
     let peak = [peak_rss(pids[0]), peak_rss(pids[1])];
     eprintln!("[git n={n}] Weir: {:.1}s", weir.as_secs_f64());
-    let mttp = Mttp { shape: Shape::Git, n, weir, floor, peak_rss: peak };
-    let rollout_dry_runs = apiserver_requests::count(&client, DRY_RUNS).await?.saturating_sub(dry_runs_before);
+    let requests = Tally::take(&client).await?.since(&requests_before);
+    let mttp = Mttp { shape: Shape::Git, n, weir, floor, peak_rss: peak, requests };
+    let rollout_applies = apiserver_requests::count(&client, APPLIES).await?.saturating_sub(applies_before);
 
     let storm = if after.storm {
         let mut storm = run_storm(env, &repo, &repos, &kustomizations, &apps[0], n, &controllers).await?;
-        storm.rollout_dry_runs = rollout_dry_runs;
+        storm.rollout_applies = rollout_applies;
         Some(storm)
     } else {
         None
@@ -179,7 +184,7 @@ async fn run_storm(
         change_applied.as_secs_f64(),
         all_reconciled.as_secs_f64()
     );
-    Ok(Storm { change_applied, all_reconciled, reconciled, reapplied, services_written, cpu, rollout_dry_runs: 0 })
+    Ok(Storm { change_applied, all_reconciled, reconciled, reapplied, services_written, cpu, rollout_applies: 0 })
 }
 
 async fn watch_idle(controllers: &Controllers, watched: Duration) -> Idle {

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::apiserver_requests::RequestMix;
+
 /// The controllers an MTTP run starts, in the order of `Mttp::peak_rss`.
 pub const CONTROLLERS: [&str; 2] = ["source-controller", "kustomize-controller"];
 
@@ -23,7 +25,7 @@ impl Shape {
 }
 
 /// The figures of one run with N apps.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Mttp {
     pub shape: Shape,
     pub n: usize,
@@ -33,6 +35,8 @@ pub struct Mttp {
     pub floor: Duration,
     /// Peak RSS of the source- and kustomize-controller during the run.
     pub peak_rss: [u64; 2],
+    /// What the API server was asked during the run, by anyone (kube-controller-manager too).
+    pub requests: RequestMix,
 }
 
 impl Mttp {

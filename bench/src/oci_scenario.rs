@@ -13,6 +13,7 @@ use weir_api::source::OCIRepository;
 use weir_testenv::TestEnv;
 use weir_testenv::controllers::Controllers;
 
+use crate::apiserver_requests::Tally;
 use crate::bulk_create::create_all;
 use crate::floor;
 use crate::mttp::{CONTROLLERS, Mttp, Shape};
@@ -49,6 +50,7 @@ pub async fn run(env: &TestEnv, n: usize, concurrency: usize, floor: Duration) -
     let pids = controllers.pids();
 
     eprintln!("[oci n={n}] creating {n} OCIRepositories and {n} Kustomizations");
+    let requests_before = Tally::take(&client).await?;
     let started = Instant::now();
     let sources: Vec<_> = (0..n)
         .map(|i| {
@@ -76,7 +78,8 @@ pub async fn run(env: &TestEnv, n: usize, concurrency: usize, floor: Duration) -
     let weir = started.elapsed();
     let peak = [peak_rss(pids[0]), peak_rss(pids[1])];
     eprintln!("[oci n={n}] Weir: {:.1}s", weir.as_secs_f64());
+    let requests = Tally::take(&client).await?.since(&requests_before);
     drop(controllers);
     drop(registry);
-    Ok(Mttp { shape: Shape::Oci, n, weir, floor, peak_rss: peak })
+    Ok(Mttp { shape: Shape::Oci, n, weir, floor, peak_rss: peak, requests })
 }

@@ -53,15 +53,15 @@ pub fn markdown(results: &Results, source: &[SourceRun]) -> String {
             "\nMonorepo storm (N = {n}, one app changed, reconcile requested on the GitRepository):\n\n\
              - change in the cluster after {:.1}s; all {} Kustomizations reconciled the new revision after {:.1}s\n\
              - Kustomization applies (objects sent to the API server again): {}; Services written: {} \
-             (the API server's count of server-side-apply dry runs of the apps' Ingresses; the same count for the \
-             rollout of the {n} was {})\n\
+             (the API server's count of server-side-apply dry runs of the apps' existing Ingresses; in the rollout \
+             of the {n}, Ingresses created: {})\n\
              - CPU spent: source-controller {:.1}s, kustomize-controller {:.1}s\n",
             storm.change_applied.as_secs_f64(),
             storm.reconciled,
             storm.all_reconciled.as_secs_f64(),
             storm.reapplied,
             storm.services_written,
-            storm.rollout_dry_runs,
+            storm.rollout_applies,
             storm.cpu[0].as_secs_f64(),
             storm.cpu[1].as_secs_f64(),
         ));
@@ -91,7 +91,7 @@ fn mttp_table(rows: &[Mttp]) -> String {
     );
     let mut rows = rows.to_vec();
     rows.sort_by_key(|r| (r.n, r.shape != Shape::Oci));
-    for row in rows {
+    for row in &rows {
         out.push_str(&format!(
             "| {} | {} | {:.1}s | {:.1}s | {:.2} | {} | {} | {} |\n",
             row.n,
@@ -103,6 +103,10 @@ fn mttp_table(rows: &[Mttp]) -> String {
             mib(row.peak_rss[1]),
             flux_figure(row.n)
         ));
+    }
+    out.push_str("\nAPI requests the server answered during each run (everyone's, kube-controller-manager's too; watches left out):\n\n");
+    for row in &rows {
+        out.push_str(&format!("- N={} {}: {}\n", row.n, row.shape.label(), row.requests.summary(row.n, 8)));
     }
     out
 }
