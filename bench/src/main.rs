@@ -55,6 +55,12 @@ struct Args {
     out: Option<std::path::PathBuf>,
 }
 
+/// Every measurement runs on a control plane of its own, so that no figure pays for the objects
+/// (and kube-controller-manager's work on them) an earlier scenario left behind.
+async fn fresh() -> anyhow::Result<weir_testenv::TestEnv> {
+    weir_testenv::TestEnv::fresh().await
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     weir_api::duration::parse_duration(s).map_err(|e| e.to_string())
 }
@@ -65,7 +71,6 @@ async fn main() -> anyhow::Result<()> {
     if let Some(unknown) = args.scenarios.iter().find(|s| !SCENARIOS.contains(&s.as_str())) {
         bail!("unknown scenario {unknown:?}: choose among {}", SCENARIOS.join(","));
     }
-    let env = weir_testenv::TestEnv::shared().await;
     let largest = args.sizes.iter().copied().max().unwrap_or_default();
     let wanted = |name: &str| args.scenarios.iter().any(|s| s == name);
     let mut results = report::Results { concurrency: args.concurrency, ..Default::default() };
@@ -79,24 +84,24 @@ async fn main() -> anyhow::Result<()> {
         if !git && !wanted("oci") {
             continue;
         }
-        let floor = floor::measure(&env.client(), n, args.concurrency).await?;
+        let floor = floor::measure(&fresh().await?.client(), n, args.concurrency).await?;
         eprintln!("[floor n={n}] {:.1}s", floor.as_secs_f64());
         if wanted("oci") {
-            results.mttp.push(oci_scenario::run(env, n, args.concurrency, floor).await?);
+            results.mttp.push(oci_scenario::run(&fresh().await?, n, args.concurrency, floor).await?);
         }
         if git {
-            let run = git_scenario::run(env, n, args.concurrency, floor, after).await?;
+            let run = git_scenario::run(&fresh().await?, n, args.concurrency, floor, after).await?;
             results.mttp.push(run.mttp);
             results.storm = run.storm.map(|storm| (n, storm)).or(results.storm);
             results.idle = run.idle.or(results.idle);
         }
     }
     if wanted("webhook") {
-        results.webhook = Some(webhook_scenario::run(env, args.commits).await?);
+        results.webhook = Some(webhook_scenario::run(&fresh().await?, args.commits).await?);
     }
     let mut source_runs = Vec::new();
     for &n in args.sizes.iter().filter(|_| wanted("source")) {
-        source_runs.push(source_scenario::run(env, n, args.concurrency).await?);
+        source_runs.push(source_scenario::run(&fresh().await?, n, args.concurrency).await?);
     }
     let markdown = report::markdown(&results, &source_runs);
     println!("{markdown}");

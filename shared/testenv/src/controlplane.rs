@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, bail};
 
@@ -18,7 +19,13 @@ impl ControlPlane {
     pub fn start() -> anyhow::Result<ControlPlane> {
         let root = workspace_root();
         let script = root.join("hack/controlplane.sh");
-        let dir = root.join("target/weir-testenv").join(format!("cp-{}", std::process::id()));
+        // One directory per control plane: a process may run several, one after the other.
+        static STARTED: AtomicU32 = AtomicU32::new(0);
+        let pid = std::process::id();
+        let dir = match STARTED.fetch_add(1, Ordering::Relaxed) {
+            0 => root.join("target/weir-testenv").join(format!("cp-{pid}")),
+            n => root.join("target/weir-testenv").join(format!("cp-{pid}-{n}")),
+        };
         if dir.exists() {
             std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
         }

@@ -52,6 +52,13 @@ impl TestEnv {
         }
     }
 
+    /// A control plane of its own, stopped when the value is dropped: for a benchmark whose
+    /// figures must not depend on what ran before it. With `WEIR_TEST_KUBECONFIG` or
+    /// `WEIR_USE_EXISTING_CLUSTER`, that cluster is used again instead.
+    pub async fn fresh() -> anyhow::Result<TestEnv> {
+        TestEnv::start().await
+    }
+
     async fn start() -> anyhow::Result<TestEnv> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let (kubeconfig_path, control_plane) = if let Ok(path) = std::env::var("WEIR_TEST_KUBECONFIG") {
