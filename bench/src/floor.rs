@@ -1,26 +1,81 @@
 //! The floor: the least a tool can do to get the same objects into the cluster. A plain client
 //! server-side-applies them with the same concurrency, with no rendering, no drift check, no
 //! health wait and no status. Weir's time over this is the overhead it adds.
+//!
+//! Its clock stops when the last apply returns, before kube-controller-manager has done its part
+//! (ReplicaSets, Deployment status, Endpoints, ServiceAccount tokens), which Weir's `wait: true`
+//! must wait for on the same API server. The time until every Deployment is Available is
+//! measured too, so that the report can tell the two costs apart.
 
 use std::time::{Duration, Instant};
 
+use std::collections::HashSet;
+
 use anyhow::Context;
 use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::core::GroupVersionKind;
 use kube::discovery::ApiResource;
+use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::Value;
 
 use crate::workload::app_objects;
 
+/// The floor's two times, both from the first apply.
+#[derive(Debug, Clone, Copy)]
+pub struct Floor {
+    /// Until the last apply returned.
+    pub applied: Duration,
+    /// Until kube-controller-manager had made every Deployment Available.
+    pub settled: Duration,
+}
+
 /// The floor for `n` apps: their 4N objects applied into `n` fresh namespaces of their own
-/// (created beforehand, untimed); returns the time of the applies alone.
-pub async fn measure(client: &kube::Client, n: usize, concurrency: usize) -> anyhow::Result<Duration> {
+/// (created beforehand, untimed).
+pub async fn measure(client: &kube::Client, n: usize, concurrency: usize) -> anyhow::Result<Floor> {
     let namespaces: Vec<String> = (0..n).map(|i| format!("f{n}-app-{i}")).collect();
     create_namespaces(client, &namespaces, concurrency).await?;
     let objects: Vec<Value> =
         namespaces.iter().enumerate().flat_map(|(i, ns)| app_objects(&format!("app-{i}"), Some(ns))).collect();
-    apply_all(client, objects, concurrency).await
+    let started = Instant::now();
+    let applied = apply_all(client, objects, concurrency).await?;
+    all_available(client, n, Duration::from_secs(1800)).await?;
+    Ok(Floor { applied, settled: started.elapsed() })
+}
+
+/// Waits, on a watch, until `n` Deployments are Available at their current generation.
+async fn all_available(client: &kube::Client, n: usize, timeout: Duration) -> anyhow::Result<()> {
+    let mut available = HashSet::new();
+    let mut events =
+        std::pin::pin!(watcher(Api::<Deployment>::all(client.clone()), Default::default()).touched_objects());
+    let watching = async {
+        while let Some(deployment) = events.try_next().await.context("watching Deployments")? {
+            let key = (deployment.metadata.namespace.clone(), deployment.metadata.name.clone());
+            if is_available(&deployment) {
+                available.insert(key);
+            } else {
+                available.remove(&key);
+            }
+            if available.len() >= n {
+                return Ok(());
+            }
+        }
+        anyhow::bail!("the Deployment watch ended")
+    };
+    tokio::time::timeout(timeout, watching)
+        .await
+        .with_context(|| format!("waiting for {n} Deployments to be Available"))?
+}
+
+fn is_available(deployment: &Deployment) -> bool {
+    let Some(status) = &deployment.status else { return false };
+    status.observed_generation == deployment.metadata.generation
+        && status
+            .conditions
+            .iter()
+            .flatten()
+            .any(|c| c.type_.as_deref() == Some("Available") && c.status.as_deref() == Some("True"))
 }
 
 /// Applies every object, `concurrency` at a time; returns the wall time.

@@ -16,7 +16,7 @@ use weir_testenv::controllers::Controllers;
 
 use crate::apiserver_requests::{self, Requests, Tally};
 use crate::bulk_create::create_all;
-use crate::floor;
+use crate::floor::{self, Floor};
 use crate::mttp::{CONTROLLERS, Mttp, Shape};
 use crate::proc_stats::{cpu_time, peak_rss, rss};
 use crate::readiness::{tail, wait_all_ready};
@@ -75,7 +75,7 @@ pub struct Idle {
     pub cpu: [Duration; 2],
 }
 
-pub async fn run(env: &TestEnv, n: usize, concurrency: usize, floor: Duration, after: After) -> anyhow::Result<GitRun> {
+pub async fn run(env: &TestEnv, n: usize, concurrency: usize, floor: Floor, after: After) -> anyhow::Result<GitRun> {
     let client = env.client();
     let home = format!("bench-git-{n}");
     let apps: Vec<String> = (0..n).map(|i| format!("g{n}-app-{i}")).collect();

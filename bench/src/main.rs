@@ -85,7 +85,11 @@ async fn main() -> anyhow::Result<()> {
             continue;
         }
         let floor = floor::measure(&fresh().await?.client(), n, args.concurrency).await?;
-        eprintln!("[floor n={n}] {:.1}s", floor.as_secs_f64());
+        eprintln!(
+            "[floor n={n}] applied {:.1}s, every Deployment Available {:.1}s",
+            floor.applied.as_secs_f64(),
+            floor.settled.as_secs_f64()
+        );
         if wanted("oci") {
             results.mttp.push(oci_scenario::run(&fresh().await?, n, args.concurrency, floor).await?);
         }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::apiserver_requests::RequestMix;
+use crate::floor::Floor;
 
 /// The controllers an MTTP run starts, in the order of `Mttp::peak_rss`.
 pub const CONTROLLERS: [&str; 2] = ["source-controller", "kustomize-controller"];
@@ -32,7 +33,7 @@ pub struct Mttp {
     /// From creating the sources and Kustomizations until every Kustomization is Ready.
     pub weir: Duration,
     /// The same objects applied by a plain client, in the same run.
-    pub floor: Duration,
+    pub floor: Floor,
     /// Peak RSS of the source- and kustomize-controller during the run.
     pub peak_rss: [u64; 2],
     /// What the API server was asked during the run, by anyone (kube-controller-manager too).
@@ -41,6 +42,11 @@ pub struct Mttp {
 
 impl Mttp {
     pub fn ratio(&self) -> f64 {
-        self.weir.as_secs_f64() / self.floor.as_secs_f64().max(0.001)
+        self.weir.as_secs_f64() / self.floor.applied.as_secs_f64().max(0.001)
+    }
+
+    /// Weir's time over the floor's until every Deployment was Available.
+    pub fn settled_ratio(&self) -> f64 {
+        self.weir.as_secs_f64() / self.floor.settled.as_secs_f64().max(0.001)
     }
 }

@@ -15,7 +15,7 @@ use weir_testenv::controllers::Controllers;
 
 use crate::apiserver_requests::Tally;
 use crate::bulk_create::create_all;
-use crate::floor;
+use crate::floor::{self, Floor};
 use crate::mttp::{CONTROLLERS, Mttp, Shape};
 use crate::proc_stats::peak_rss;
 use crate::readiness::wait_all_ready;
@@ -24,7 +24,7 @@ use crate::workload::{app_objects, to_yaml_stream};
 
 const TAG: &str = "latest";
 
-pub async fn run(env: &TestEnv, n: usize, concurrency: usize, floor: Duration) -> anyhow::Result<Mttp> {
+pub async fn run(env: &TestEnv, n: usize, concurrency: usize, floor: Floor) -> anyhow::Result<Mttp> {
     let client = env.client();
     let home = format!("bench-oci-{n}");
     let apps: Vec<String> = (0..n).map(|i| format!("o{n}-app-{i}")).collect();
