@@ -72,21 +72,12 @@ impl Controller {
     }
 
     /// Polls `check` until it returns Some, or fails with the controller's log.
-    async fn eventually<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    async fn eventually<T, F, Fut>(&self, what: &str, check: F) -> T
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Option<T>>,
     {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            if let Some(value) = check().await {
-                return value;
-            }
-            if tokio::time::Instant::now() > deadline {
-                panic!("timed out waiting until {what}; controller log:\n{}", self.log());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        weir_testenv::eventually(what, WAIT, || format!("controller log:\n{}", self.log()), check).await
     }
 
     /// POSTs to the event server once it listens.

@@ -105,23 +105,12 @@ fn git_repository(name: &str, url: &str, reference: GitRepositoryRef) -> GitRepo
 }
 
 /// Polls until `check` gives a value, failing with the controller's log after `WAIT`.
-async fn eventually<T, F, Fut>(controller: &SourceController, what: &str, mut check: F) -> T
+async fn eventually<T, F, Fut>(controller: &SourceController, what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}; the controller's log:\n{}",
-            controller.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    weir_testenv::eventually(what, WAIT, || format!("the controller's log:\n{}", controller.log()), check).await
 }
 
 fn ready(obj: &GitRepository) -> Option<(bool, String, String)> {

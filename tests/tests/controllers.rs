@@ -264,9 +264,9 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + timeout;
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    weir_testenv::eventually(what, timeout, String::new, || {
+        let done = check();
+        async move { done.await.then_some(()) }
+    })
+    .await
 }

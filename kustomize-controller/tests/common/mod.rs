@@ -81,23 +81,12 @@ impl Controllers {
 }
 
 /// Polls until `check` gives a value, failing with the controllers' logs after `WAIT`.
-pub async fn eventually<T, F, Fut>(controllers: &Controllers, what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(controllers: &Controllers, what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}; the controllers' logs:\n{}",
-            controllers.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    weir_testenv::eventually(what, WAIT, || format!("the controllers' logs:\n{}", controllers.logs()), check).await
 }
 
 /// Ready's status, reason and message, once the current generation is observed.

@@ -13,6 +13,7 @@ pub mod controllers;
 mod controlplane;
 mod crds;
 pub mod git;
+mod poll;
 mod ports;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio::sync::OnceCell;
 
 pub use controlplane::{binary_path, workspace_root};
+pub use poll::eventually;
 pub use ports::free_addr;
 
 /// Label on every namespace a test creates, so leftovers on a long-lived cluster can be found.

@@ -241,23 +241,12 @@ pub async fn cosign_sign(client: &RegistryClient, digest: &str, key: &SigningKey
 pub const WAIT: Duration = Duration::from_secs(90);
 
 /// Polls `check` until it gives a value, failing with the controllers' logs after [`WAIT`].
-pub async fn eventually<T, F, Fut>(controllers: &Controllers, what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(controllers: &Controllers, what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}; logs:\n{}",
-            controllers.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    weir_testenv::eventually(what, WAIT, || format!("logs:\n{}", controllers.logs()), check).await
 }
 
 pub fn condition(obj: &OCIRepository, type_: &str) -> Option<conditions::Condition> {
