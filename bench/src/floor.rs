@@ -20,15 +20,18 @@ use kube::discovery::ApiResource;
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::Value;
 
+use crate::apiserver_requests::{RequestMix, Tally};
 use crate::workload::app_objects;
 
 /// The floor's two times, both from the first apply.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Floor {
     /// Until the last apply returned.
     pub applied: Duration,
     /// Until kube-controller-manager had made every Deployment Available.
     pub settled: Duration,
+    /// What the API server was asked until then.
+    pub requests: RequestMix,
 }
 
 /// The floor for `n` apps: their 4N objects applied into `n` fresh namespaces of their own
@@ -38,10 +41,13 @@ pub async fn measure(client: &kube::Client, n: usize, concurrency: usize) -> any
     create_namespaces(client, &namespaces, concurrency).await?;
     let objects: Vec<Value> =
         namespaces.iter().enumerate().flat_map(|(i, ns)| app_objects(&format!("app-{i}"), Some(ns))).collect();
+    let before = Tally::take(client).await?;
     let started = Instant::now();
     let applied = apply_all(client, objects, concurrency).await?;
     all_available(client, n, Duration::from_secs(1800)).await?;
-    Ok(Floor { applied, settled: started.elapsed() })
+    let settled = started.elapsed();
+    let requests = Tally::take(client).await?.since(&before);
+    Ok(Floor { applied, settled, requests })
 }
 
 /// Waits, on a watch, until `n` Deployments are Available at their current generation.

@@ -91,7 +91,7 @@ async fn main() -> anyhow::Result<()> {
             floor.settled.as_secs_f64()
         );
         if wanted("oci") {
-            results.mttp.push(oci_scenario::run(&fresh().await?, n, args.concurrency, floor).await?);
+            results.mttp.push(oci_scenario::run(&fresh().await?, n, args.concurrency, floor.clone()).await?);
         }
         if git {
             let run = git_scenario::run(&fresh().await?, n, args.concurrency, floor, after).await?;

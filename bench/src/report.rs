@@ -107,7 +107,12 @@ fn mttp_table(rows: &[Mttp]) -> String {
         ));
     }
     out.push_str("\nAPI requests the server answered during each run (everyone's, kube-controller-manager's too; watches left out):\n\n");
+    let mut floors_shown = Vec::new();
     for row in &rows {
+        if !floors_shown.contains(&row.n) {
+            floors_shown.push(row.n);
+            out.push_str(&format!("- N={} floor: {}\n", row.n, row.floor.requests.summary(row.n, 8)));
+        }
         out.push_str(&format!("- N={} {}: {}\n", row.n, row.shape.label(), row.requests.summary(row.n, 8)));
     }
     out
