@@ -4,6 +4,7 @@
 //! metadata, so that alerts and commit statuses follow.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http_body_util::Full;
@@ -14,8 +15,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use k8s_openapi::jiff::Timestamp;
 use kube::Resource;
-use kube::runtime::events::{Event as KubeEvent, EventType, Recorder, Reporter};
 use weir_api::event::{EVENT_ANNOTATION_PREFIX, Event, SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_TRACE, revision_key};
+
+mod kube_events;
+
+pub use kube_events::{KubeEvent, KubeEvents};
 
 /// How often a POST is tried before the event is dropped (the Kubernetes Event stays).
 const POST_ATTEMPTS: u32 = 4;
@@ -46,8 +50,10 @@ impl Severity {
 /// Sends events; build one per controller and share it.
 #[derive(Clone)]
 pub struct EventRecorder {
-    kube: Recorder,
-    reporter: Reporter,
+    kube: Arc<KubeEvents>,
+    controller: String,
+    /// `POD_NAME`, when the controller runs in a Pod.
+    instance: Option<String>,
     http: Client<HttpConnector, Full<Bytes>>,
     /// `--events-addr`; empty to send Kubernetes Events only.
     events_addr: String,
@@ -55,12 +61,13 @@ pub struct EventRecorder {
 
 impl EventRecorder {
     pub fn new(client: kube::Client, controller: &str, events_addr: &str) -> Self {
-        let reporter = Reporter { controller: controller.to_string(), instance: std::env::var("POD_NAME").ok() };
+        let instance = std::env::var("POD_NAME").ok();
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
         EventRecorder {
-            kube: Recorder::new(client, reporter.clone()),
-            reporter,
+            kube: Arc::new(KubeEvents::new(client, controller, instance.as_deref())),
+            controller: controller.to_string(),
+            instance,
             http: Client::builder(TokioExecutor::new()).build(connector),
             events_addr: events_addr.trim().to_string(),
         }
@@ -81,14 +88,14 @@ impl EventRecorder {
         K: Resource<DynamicType = ()>,
     {
         if severity != Severity::Trace {
+            let note: String = message.chars().take(NOTE_LIMIT).collect();
             let event = KubeEvent {
-                type_: if severity == Severity::Error { EventType::Warning } else { EventType::Normal },
-                reason: reason.to_string(),
-                note: Some(message.chars().take(NOTE_LIMIT).collect()),
-                action: "Reconcile".to_string(),
-                secondary: None,
+                type_: if severity == Severity::Error { "Warning" } else { "Normal" },
+                reason,
+                action: "Reconcile",
+                note: &note,
             };
-            if let Err(error) = self.kube.publish(&event, &obj.object_ref(&())).await {
+            if let Err(error) = self.kube.publish(event, &obj.object_ref(&())).await {
                 tracing::warn!(%error, "publishing a Kubernetes Event failed");
             }
         }
@@ -130,8 +137,8 @@ impl EventRecorder {
             message: message.to_string(),
             reason: reason.to_string(),
             metadata,
-            reporting_controller: self.reporter.controller.clone(),
-            reporting_instance: self.reporter.instance.clone().unwrap_or_default(),
+            reporting_controller: self.controller.clone(),
+            reporting_instance: self.instance.clone().unwrap_or_default(),
         }
     }
 }
