@@ -30,15 +30,20 @@ const WAIT: Duration = Duration::from_secs(90);
 
 struct SourceController {
     /// Killed on drop.
-    _child: Child,
+    child: Child,
     log: PathBuf,
     storage: tempfile::TempDir,
+    storage_addr: SocketAddr,
     metrics_addr: SocketAddr,
 }
 
 impl SourceController {
     fn start(env: &TestEnv, namespace: &str) -> SourceController {
-        let storage = tempfile::tempdir().unwrap();
+        Self::start_on(env, namespace, tempfile::tempdir().unwrap())
+    }
+
+    /// A controller on `storage`, which another one may have filled; its log starts empty.
+    fn start_on(env: &TestEnv, namespace: &str, storage: tempfile::TempDir) -> SourceController {
         let storage_addr = free_addr();
         let metrics_addr = free_addr();
         let log = std::env::temp_dir().join(format!("weir-source-controller-{namespace}.log"));
@@ -61,7 +66,13 @@ impl SourceController {
             .kill_on_drop(true)
             .spawn()
             .unwrap();
-        SourceController { _child: child, log, storage, metrics_addr }
+        SourceController { child, log, storage, storage_addr, metrics_addr }
+    }
+
+    /// Kills the process and waits until it is gone; the storage stays.
+    async fn stop(mut self) -> tempfile::TempDir {
+        self.child.kill().await.unwrap();
+        self.storage
     }
 
     fn log(&self) -> String {
@@ -450,4 +461,42 @@ async fn ssh_credentials_come_from_the_secret() {
     let obj = api.get("ssh").await.unwrap();
     assert_eq!(obj.status.unwrap().artifact.unwrap().revision, format!("main@sha1:{commit}"), "the artifact stays");
     drop(controller);
+}
+
+#[tokio::test]
+async fn a_restarted_controller_keeps_its_artifacts_and_corrects_their_urls() {
+    let env = TestEnv::shared().await;
+    let namespace = env.namespace("gitrepo-restart").await;
+    let client = env.client();
+    let repo = Repo::new("restart");
+    repo.commit(&[("deploy/app.yaml", "app: 1\n")], "first");
+    repo.push("main");
+    let server = GitHttpServer::start(&repo.root, ServerAuth::None);
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
+    secrets.create(&PostParams::default(), &secret("git-auth", "flux", "unused")).await.unwrap();
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &namespace);
+    let main = GitRepositoryRef { branch: Some("main".into()), ..Default::default() };
+    api.create(&PostParams::default(), &git_repository("app", &server.url("restart"), main)).await.unwrap();
+
+    let controller = SourceController::start(env, &namespace);
+    let before = wait_ready(&controller, &api, "app").await.status.unwrap().artifact.unwrap();
+    let storage = controller.stop().await;
+
+    // Another process on the same storage, advertising another address.
+    let controller = SourceController::start_on(env, &namespace, storage);
+    let new_url = format!("http://{}/{}", controller.storage_addr, before.path);
+    assert_ne!(before.url, new_url);
+    let obj = eventually(&controller, "the artifact's URL follows the new address", || async {
+        let obj = api.get("app").await.ok()?;
+        (obj.status.as_ref()?.artifact.as_ref()?.url == new_url).then_some(obj)
+    })
+    .await;
+    let after = obj.status.as_ref().unwrap().artifact.clone().unwrap();
+    assert_eq!(
+        (&after.revision, &after.digest, &after.path, &after.last_update_time),
+        (&before.revision, &before.digest, &before.path, &before.last_update_time),
+        "the stored artifact was kept, not rebuilt"
+    );
+    assert!(!controller.log().contains("stored artifact"), "the restart rebuilt the artifact:\n{}", controller.log());
+    assert_eq!(read(download(&obj).await.path(), "deploy/app.yaml"), "app: 1\n");
 }

@@ -118,7 +118,7 @@ pub async fn apply(obj: Arc<GitRepository>, state: &State) -> Result<Action, Rec
                 revision: &revision,
                 metadata: Default::default(),
             });
-            cycle.succeeded(state, &next, event).await?;
+            cycle.succeeded(state, next, event).await?;
             Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
         }
         Err(ReconcileError::Verify(error)) => {

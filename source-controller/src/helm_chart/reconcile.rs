@@ -133,7 +133,7 @@ pub async fn apply(obj: Arc<HelmChart>, state: &State) -> Result<Action, Reconci
         revision: &artifact.revision,
         metadata: Default::default(),
     });
-    cycle.succeeded(state, &next, event).await?;
+    cycle.succeeded(state, next, event).await?;
     Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
 }
 

@@ -132,7 +132,7 @@ pub async fn apply(obj: Arc<HelmRepository>, state: &State) -> Result<Action, Re
         revision: &artifact.revision,
         metadata: Default::default(),
     });
-    cycle.succeeded(state, &next, event).await?;
+    cycle.succeeded(state, next, event).await?;
     Ok(interval.map_or_else(Action::await_change, |i| Action::requeue(weir_runtime::requeue::jitter(i))))
 }
 

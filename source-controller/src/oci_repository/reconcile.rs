@@ -126,7 +126,7 @@ pub async fn apply(obj: Arc<OCIRepository>, state: &State) -> Result<Action, Rec
         revision: &revision,
         metadata: BTreeMap::from([("source.toolkit.fluxcd.io/digest".to_string(), artifact.digest.clone())]),
     });
-    cycle.succeeded(state, &next, event).await?;
+    cycle.succeeded(state, next, event).await?;
     Ok(Action::requeue(weir_runtime::requeue::jitter(interval)))
 }
 

@@ -87,8 +87,16 @@ impl<K: SourceObject> Cycle<K> {
     }
 
     /// Closes a successful reconcile: the status, the event of a new artifact, the backoff reset.
-    pub async fn succeeded(&self, state: &State, next: &K::Status, new: Option<NewArtifact<'_>>) -> kube::Result<()> {
-        self.write(next).await?;
+    /// The URLs are written afresh from the storage's advertised address
+    /// ([`SourceStatus::refresh_urls`]).
+    pub async fn succeeded(
+        &self,
+        state: &State,
+        mut next: K::Status,
+        new: Option<NewArtifact<'_>>,
+    ) -> kube::Result<()> {
+        next.refresh_urls(&state.storage);
+        self.write(&next).await?;
         if let Some(new) = new {
             tracing::info!(namespace = %self.namespace, name = %self.name, revision = new.revision, "stored artifact");
             let obj = self.obj.as_ref();

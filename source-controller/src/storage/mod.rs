@@ -161,11 +161,15 @@ impl Storage {
         std::os::unix::fs::symlink(target, &temp).map_err(StorageError::io("creating the symlink", &temp))?;
         let path = dir.join(link);
         std::fs::rename(&temp, &path).map_err(StorageError::io("renaming the symlink to", &path))?;
-        let relative = match artifact.path.rsplit_once('/') {
-            Some((parent, _)) => format!("{parent}/{link}"),
-            None => link.to_string(),
-        };
-        Ok(self.url_for(&relative))
+        Ok(self.link_url(&artifact.path, link))
+    }
+
+    /// The URL of the link named `link` beside the artifact at `artifact_path`.
+    pub fn link_url(&self, artifact_path: &str, link: &str) -> String {
+        match artifact_path.rsplit_once('/') {
+            Some((parent, _)) => self.url_for(&format!("{parent}/{link}")),
+            None => self.url_for(link),
+        }
     }
 
     /// Deletes the object's old artifacts with Flux's rules; returns the deleted files.
