@@ -42,7 +42,15 @@ struct SourceFlags {
     /// How many artifacts of an object are kept.
     #[arg(long, default_value = "2")]
     artifact_retention_records: u32,
+    /// The most bytes of file content (before compression) an artifact archived from a Git
+    /// checkout or an OCI layer may hold; 0 for no limit. Not a Flux flag: Flux has no bound,
+    /// so a repository that grows by accident fills the storage and every consumer's disk.
+    #[arg(long, default_value_t = DEFAULT_ARTIFACT_MAX_SIZE)]
+    artifact_max_size: u64,
 }
+
+/// 1 GiB: far above any set of manifests, low enough to stop a repository of binaries.
+const DEFAULT_ARTIFACT_MAX_SIZE: u64 = 1 << 30;
 
 fn main() -> ExitCode {
     weir_runtime::run_main(NAME, controller_main())
@@ -92,7 +100,10 @@ fn open_storage(flags: &SourceFlags) -> anyhow::Result<Storage> {
     };
     let records = usize::try_from(flags.artifact_retention_records).unwrap_or(usize::MAX);
     let retention = Retention { ttl: flags.artifact_retention_ttl, records };
-    Storage::new(&flags.storage_path, adv_addr, retention).context("opening the artifact storage")
+    let max_size = (flags.artifact_max_size > 0).then_some(flags.artifact_max_size);
+    Ok(Storage::new(&flags.storage_path, adv_addr, retention)
+        .context("opening the artifact storage")?
+        .with_max_size(max_size))
 }
 
 #[cfg(test)]
@@ -107,6 +118,7 @@ mod tests {
         assert_eq!(flags.source.storage_addr, ":9090".parse().unwrap());
         assert_eq!(flags.source.artifact_retention_ttl, Duration::from_secs(60));
         assert_eq!(flags.source.artifact_retention_records, 2);
+        assert_eq!(flags.source.artifact_max_size, 1 << 30);
     }
 
     #[test]

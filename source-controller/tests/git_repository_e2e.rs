@@ -44,6 +44,15 @@ impl SourceController {
 
     /// A controller on `storage`, which another one may have filled; its log starts empty.
     fn start_on(env: &TestEnv, namespace: &str, storage: tempfile::TempDir) -> SourceController {
+        Self::launch(env, namespace, storage, &[])
+    }
+
+    /// A controller with `extra` flags besides the test's own.
+    fn start_with(env: &TestEnv, namespace: &str, extra: &[&str]) -> SourceController {
+        Self::launch(env, namespace, tempfile::tempdir().unwrap(), extra)
+    }
+
+    fn launch(env: &TestEnv, namespace: &str, storage: tempfile::TempDir, extra: &[&str]) -> SourceController {
         let storage_addr = free_addr();
         let metrics_addr = free_addr();
         let log = std::env::temp_dir().join(format!("weir-source-controller-{namespace}.log"));
@@ -58,6 +67,7 @@ impl SourceController {
             // Only the current artifact is kept, so garbage collection shows at once.
             .arg("--artifact-retention-records=1")
             .arg("--log-level=debug")
+            .args(extra)
             .env("RUNTIME_NAMESPACE", namespace)
             .env_remove("KUBECONFIG")
             .stdin(Stdio::null())
@@ -499,4 +509,58 @@ async fn a_restarted_controller_keeps_its_artifacts_and_corrects_their_urls() {
     );
     assert!(!controller.log().contains("stored artifact"), "the restart rebuilt the artifact:\n{}", controller.log());
     assert_eq!(read(download(&obj).await.path(), "deploy/app.yaml"), "app: 1\n");
+}
+
+#[tokio::test]
+async fn refused_content_is_reported_and_the_last_artifact_stays() {
+    let env = TestEnv::shared().await;
+    let namespace = env.namespace("gitrepo-content").await;
+    let client = env.client();
+    let repo = Repo::new("content");
+    repo.commit(&[("deploy/app.yaml", "app: 1\n")], "first");
+    repo.push("main");
+    let server = GitHttpServer::start(&repo.root, ServerAuth::None);
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
+    secrets.create(&PostParams::default(), &secret("git-auth", "flux", "unused")).await.unwrap();
+    let api: Api<GitRepository> = Api::namespaced(client.clone(), &namespace);
+    let main = GitRepositoryRef { branch: Some("main".into()), ..Default::default() };
+    api.create(&PostParams::default(), &git_repository("app", &server.url("content"), main)).await.unwrap();
+    let controller = SourceController::start_with(env, &namespace, &["--artifact-max-size=4096"]);
+    let good = wait_ready(&controller, &api, "app").await.status.unwrap().artifact.unwrap();
+
+    // A symlink that leads out of the tree.
+    std::os::unix::fs::symlink("../../../etc/passwd", repo.work.join("deploy/passwd")).unwrap();
+    repo.commit(&[], "a symlink out of the tree");
+    repo.push("main");
+    request_reconcile(&api, "app", "symlink").await;
+    let message = refused(&controller, &api, "symlink").await;
+    let expected = "symlink 'deploy/passwd' points outside the tree, to '../../../etc/passwd'";
+    assert!(message.contains(expected), "{message}");
+
+    // More content than --artifact-max-size.
+    std::fs::remove_file(repo.work.join("deploy/passwd")).unwrap();
+    repo.commit(&[("assets/big.bin", &"x".repeat(8192))], "too much content");
+    repo.push("main");
+    request_reconcile(&api, "app", "size").await;
+    let message = refused(&controller, &api, "size").await;
+    let expected = "larger than the limit of 4 KiB (--artifact-max-size): 'assets/big.bin' brings it to 8 KiB";
+    assert!(message.contains(expected), "{message}");
+
+    // The last good artifact stayed published all along.
+    let obj = api.get("app").await.unwrap();
+    let artifact = obj.status.as_ref().unwrap().artifact.clone().unwrap();
+    assert_eq!((&artifact.revision, &artifact.digest), (&good.revision, &good.digest));
+    assert_eq!(read(download(&obj).await.path(), "deploy/app.yaml"), "app: 1\n");
+}
+
+/// The message of Ready=False with reason ArchiveOperationFailed, once the request `token` is
+/// handled.
+async fn refused(controller: &SourceController, api: &Api<GitRepository>, token: &str) -> String {
+    eventually(controller, &format!("the content is refused ({token})"), || async {
+        let obj = api.get("app").await.ok()?;
+        let handled = obj.status.as_ref()?.last_handled_reconcile_at.as_deref() == Some(token);
+        let (is_true, reason, message) = ready(&obj)?;
+        (handled && !is_true && reason == "ArchiveOperationFailed").then_some(message)
+    })
+    .await
 }

@@ -115,6 +115,7 @@ pub mod reasons {
     pub const AUTHENTICATION_FAILED: &str = "AuthenticationFailed";
     pub const VERIFICATION_ERROR: &str = "VerificationError";
     pub const STORAGE_OPERATION_FAILED: &str = "StorageOperationFailed";
+    pub const ARCHIVE_OPERATION_FAILED: &str = "ArchiveOperationFailed";
     pub const GIT_OPERATION_FAILED: &str = "GitOperationFailed";
     pub const OCI_PULL_FAILED: &str = "OCIArtifactPullFailed";
     /// Weir: the spec failed validation in the controller (the server could not check it).

@@ -65,6 +65,9 @@ impl SourceError for ReconcileError {
             ReconcileError::Fetch(_) | ReconcileError::Sparse(_) => {
                 Some((types::FETCH_FAILED, reasons::GIT_OPERATION_FAILED))
             }
+            ReconcileError::Storage(StorageError::Content(_)) => {
+                Some((types::STORAGE_OPERATION_FAILED, reasons::ARCHIVE_OPERATION_FAILED))
+            }
             ReconcileError::Ignore(_) | ReconcileError::Storage(_) | ReconcileError::Task(_) => {
                 Some((types::STORAGE_OPERATION_FAILED, reasons::STORAGE_OPERATION_FAILED))
             }

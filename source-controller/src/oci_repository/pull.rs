@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use weir_api::source::oci_repository::OCIReference;
 use weir_api::source::oci_repository::{OCILayerOperation, OCILayerSelector};
-use weir_runtime::artifact::{UntarLimits, untar_gz};
+use weir_runtime::artifact::{UntarError, UntarLimits, untar_gz};
 
 use crate::git_repository::reference::highest_matching;
 use crate::oci::manifest::is_sha256_digest;
 use crate::oci::{OciError, RegistryClient};
+use crate::storage::human_size;
 
 /// Reasons Flux gives to OCIRepository failures.
 pub mod reasons {
@@ -114,13 +115,15 @@ pub enum Content {
     Copied(PathBuf),
 }
 
-/// Pulls the manifest `resolved.digest` and the layer `selector` picks into `work`.
+/// Pulls the manifest `resolved.digest` and the layer `selector` picks into `work`; the layer,
+/// as downloaded and as extracted, may hold at most `max_size` bytes (`--artifact-max-size`).
 pub async fn pull(
     client: &RegistryClient,
     url: &str,
     resolved: &Resolved,
     selector: Option<&OCILayerSelector>,
     work: &Path,
+    max_size: Option<u64>,
 ) -> Result<Pulled, PullError> {
     let pull_error = |message: String| PullError::Pull { url: url.to_string(), message };
     let (manifest, _, _) = client.manifest(&resolved.digest).await.map_err(|e| PullError::registry(e, pull_error))?;
@@ -129,7 +132,8 @@ pub async fn pull(
     }
     let layer = select_layer(&manifest.layers, selector).map_err(PullError::Layer)?;
     let blob = work.join("layer.tgz");
-    client.blob_to_file(&layer.digest, &blob, u64::MAX).await.map_err(|e| PullError::registry(e, pull_error))?;
+    let limit = max_size.unwrap_or(u64::MAX);
+    client.blob_to_file(&layer.digest, &blob, limit).await.map_err(|e| PullError::registry(e, pull_error))?;
     let operation = selector.map(OCILayerSelector::operation).unwrap_or_default();
     let content = match operation {
         OCILayerOperation::Copy => Content::Copied(blob),
@@ -138,9 +142,15 @@ pub async fn pull(
             let extracted = tokio::task::spawn_blocking(move || -> Result<PathBuf, String> {
                 std::fs::create_dir(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
                 let file = std::fs::File::open(&blob).map_err(|e| format!("opening {}: {e}", blob.display()))?;
-                // Flux extracts layers without a size limit; the entry count stays capped.
-                let limits = UntarLimits { max_size: u64::MAX, ..UntarLimits::default() };
-                untar_gz(std::io::BufReader::new(file), &dir, limits).map_err(|e| e.to_string())?;
+                // Flux extracts layers without a size limit; Weir's is the storage's. The entry
+                // count stays capped.
+                let limits = UntarLimits { max_size: limit, ..UntarLimits::default() };
+                untar_gz(std::io::BufReader::new(file), &dir, limits).map_err(|e| match e {
+                    UntarError::TooLarge { limit } => {
+                        format!("its content is larger than the limit of {} (--artifact-max-size)", human_size(limit))
+                    }
+                    other => other.to_string(),
+                })?;
                 let _ = std::fs::remove_file(&blob);
                 Ok(dir)
             })

@@ -55,7 +55,7 @@ impl SourceError for ReconcileError {
             ReconcileError::Timeout(_) => Some((types::FETCH_FAILED, reasons::OCI_PULL_FAILED)),
             ReconcileError::Verification { .. } => Some((types::SOURCE_VERIFIED, reasons::VERIFICATION_ERROR)),
             ReconcileError::Ignore(_) | ReconcileError::Storage(_) | ReconcileError::Task(_) => {
-                Some((types::STORAGE_OPERATION_FAILED, "ArchiveOperationFailed"))
+                Some((types::STORAGE_OPERATION_FAILED, reasons::ARCHIVE_OPERATION_FAILED))
             }
             ReconcileError::Kube(_) | ReconcileError::NoNamespace => None,
         }
@@ -195,7 +195,9 @@ async fn produce(
             source: e,
         })
     })?;
-    let pulled = pull::pull(&client, &obj.spec.url, &resolved, obj.spec.layer_selector.as_ref(), work.path()).await?;
+    let selector = obj.spec.layer_selector.as_ref();
+    let max_size = state.storage.max_size();
+    let pulled = pull::pull(&client, &obj.spec.url, &resolved, selector, work.path(), max_size).await?;
 
     let storage = state.storage.clone();
     let ignore = obj.spec.ignore.clone();

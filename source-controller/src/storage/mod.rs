@@ -20,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use weir_api::meta::Artifact;
 
-pub use archive::{ArchiveFilter, NoFilter};
+pub use archive::{ArchiveFilter, ContentError, NoFilter, human_size};
 pub use path::{ObjectRef, check_segment};
 
 /// Why a storage operation failed.
@@ -32,6 +32,10 @@ pub enum StorageError {
     NotADirectory(PathBuf),
     #[error("{action} {path}: {source}")]
     Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    /// What the source holds is refused (a symlink out of the tree, too much content): a new
+    /// revision can mend it, a retry cannot.
+    #[error(transparent)]
+    Content(#[from] ContentError),
 }
 
 impl StorageError {
@@ -61,6 +65,8 @@ pub struct Storage {
     root: PathBuf,
     adv_addr: String,
     retention: Retention,
+    /// Bytes of file content an archived directory may hold (`--artifact-max-size`).
+    max_size: Option<u64>,
 }
 
 impl Storage {
@@ -73,7 +79,17 @@ impl Storage {
     ) -> Result<Self, StorageError> {
         let root = root.into();
         std::fs::create_dir_all(&root).map_err(StorageError::io("creating the storage directory", &root))?;
-        Ok(Storage { root, adv_addr: adv_addr.into(), retention })
+        Ok(Storage { root, adv_addr: adv_addr.into(), retention, max_size: None })
+    }
+
+    /// Bounds the file content of archived directories; `None` for no bound.
+    pub fn with_max_size(self, max_size: Option<u64>) -> Self {
+        Storage { max_size, ..self }
+    }
+
+    /// The bound on an artifact's content (`--artifact-max-size`), for what is fetched to fill it.
+    pub fn max_size(&self) -> Option<u64> {
+        self.max_size
     }
 
     pub fn root(&self) -> &Path {
@@ -101,7 +117,7 @@ impl Storage {
     }
 
     /// Archives `dir` as a deterministic tar.gz (see [`archive`](self::archive)) into the object's
-    /// `file`, skipping what `filter` excludes.
+    /// `file`, skipping what `filter` excludes. Refused content leaves the storage as it was.
     pub fn archive_dir(
         &self,
         object: ObjectRef<'_>,
@@ -115,7 +131,12 @@ impl Storage {
         }
         let (path, local) = self.prepare(object, file)?;
         let out = write::AtomicFile::create_next_to(&local)?;
-        let out = archive::write_tar_gz(dir, filter, out).map_err(StorageError::io("archiving", dir))?;
+        let out = archive::write_tar_gz(dir, filter, self.max_size, out).map_err(|error| match error {
+            archive::ArchiveError::Io(source) => {
+                StorageError::Io { action: "archiving", path: dir.to_path_buf(), source }
+            }
+            archive::ArchiveError::Content(content) => StorageError::Content(content),
+        })?;
         let written = out.persist(&local)?;
         Ok(self.artifact(path, revision, written))
     }
