@@ -123,6 +123,19 @@ async fn the_gitops_loop() {
     let healthy = conditions::find(status.conditions.as_deref().unwrap(), types::HEALTHY).unwrap();
     assert_eq!(healthy.status, ConditionStatus::True, "a Deployment with 0 replicas is healthy");
 
+    // Flux's per-object metrics: the reconcile duration, Ready on its True series, not suspended.
+    let object = format!(r#"kind="Kustomization",name="apps",namespace="{namespace}""#);
+    let wanted = [
+        format!("gotk_reconcile_duration_seconds_count{{{object}}}"),
+        format!(r#"gotk_reconcile_condition{{{object},type="Ready",status="True"}} 1"#),
+        format!("gotk_suspend_status{{{object}}} 0"),
+    ];
+    eventually(&controllers, "the Kustomization's metrics are exported", || async {
+        let text = controllers.kustomize_metrics().await?;
+        wanted.iter().all(|series| text.contains(series.as_str())).then_some(())
+    })
+    .await;
+
     // A new commit: the change is applied and the removed object pruned.
     std::fs::remove_file(repo.work.join("deploy/extra.yaml")).unwrap();
     let second = repo.commit(&[("deploy/config.yaml", &config_map("config", "2"))], "second");

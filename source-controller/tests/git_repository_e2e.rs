@@ -91,13 +91,7 @@ impl SourceController {
 
     /// The Prometheus text of `/metrics`.
     async fn metrics(&self) -> Option<String> {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-        let mut stream = tokio::net::TcpStream::connect(self.metrics_addr).await.ok()?;
-        let request = format!("GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.metrics_addr);
-        stream.write_all(request.as_bytes()).await.ok()?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.ok()?;
-        Some(response)
+        weir_testenv::scrape_metrics(self.metrics_addr).await
     }
 }
 
@@ -551,6 +545,19 @@ async fn refused_content_is_reported_and_the_last_artifact_stays() {
     let artifact = obj.status.as_ref().unwrap().artifact.clone().unwrap();
     assert_eq!((&artifact.revision, &artifact.digest), (&good.revision, &good.digest));
     assert_eq!(read(download(&obj).await.path(), "deploy/app.yaml"), "app: 1\n");
+
+    // The failure shows in the condition metric, on the False series only; deleting the
+    // object removes its series.
+    let object = format!(r#"kind="GitRepository",name="app",namespace="{namespace}""#);
+    let ready = |status: &str| format!(r#"gotk_reconcile_condition{{{object},type="Ready",status="{status}"}} 1"#);
+    let text = controller.metrics().await.unwrap();
+    assert!(text.contains(&ready("False")) && !text.contains(&ready("True")), "{text}");
+    assert!(text.contains(&format!("gotk_suspend_status{{{object}}} 0")), "{text}");
+    api.delete("app", &DeleteParams::default()).await.unwrap();
+    eventually(&controller, "the deleted object's series are gone", || async {
+        controller.metrics().await.filter(|text| !text.contains(&object)).map(|_| ())
+    })
+    .await;
 }
 
 /// The message of Ready=False with reason ArchiveOperationFailed, once the request `token` is

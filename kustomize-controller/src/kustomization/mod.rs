@@ -53,6 +53,7 @@ use weir_api::meta::Artifact;
 use weir_api::source::{Bucket, ExternalArtifact, GitRepository, OCIRepository};
 use weir_apply::ResourceManager;
 use weir_runtime::artifact::{ArtifactFetcher, FetchOptions};
+use weir_runtime::metrics::ReconcileResult;
 
 use cache::ArtifactCache;
 use clients::Clients;
@@ -89,6 +90,9 @@ pub struct Options {
     pub feature_gates: crate::features::FeatureGates,
 }
 
+/// The kind, for metrics.
+const KIND: &str = "Kustomization";
+
 /// What every reconcile shares.
 pub struct State {
     pub client: kube::Client,
@@ -104,6 +108,7 @@ pub struct State {
     sources: source::SourceStores,
     /// `weir_kustomization_unchanged_revisions_skipped_total`.
     skipped: Counter,
+    metrics: Arc<weir_runtime::Metrics>,
 }
 
 fn api_for<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
@@ -208,6 +213,7 @@ pub async fn run(context: weir_runtime::Context, options: Options) -> anyhow::Re
         store: reader.clone(),
         sources: source::SourceStores { git, oci, bucket, external },
         skipped,
+        metrics: context.metrics.clone(),
     });
 
     let index = Arc::new(DependentsIndex::default());
@@ -286,14 +292,25 @@ fn readiness_hash(ks: &Kustomization) -> Option<u64> {
 
 async fn reconcile(obj: Arc<Kustomization>, state: Arc<State>) -> Result<Action, finalizer::Error<ReconcileError>> {
     let namespace = obj.namespace().unwrap_or_default();
+    let name = obj.name_any();
     let api: Api<Kustomization> = Api::namespaced(state.client.clone(), &namespace);
-    finalizer::finalizer(&api, FINALIZER, obj, |event| async {
+    let started = std::time::Instant::now();
+    let deleting = obj.meta().deletion_timestamp.is_some();
+    let result = finalizer::finalizer(&api, FINALIZER, obj, |event| async {
         match event {
             Finalizer::Apply(obj) => reconcile::apply(obj, &state).await,
             Finalizer::Cleanup(obj) => reconcile::cleanup(obj, &state).await,
         }
     })
-    .await
+    .await;
+    if deleting && result.is_ok() {
+        // Gone for good: its series would otherwise be exported for the process's life.
+        state.metrics.forget_object(KIND, &namespace, &name, &[types::READY]);
+    } else {
+        let outcome = if result.is_ok() { ReconcileResult::success } else { ReconcileResult::error };
+        state.metrics.observe_reconcile(KIND, &namespace, &name, started.elapsed(), outcome);
+    }
+    result
 }
 
 fn error_policy(obj: Arc<Kustomization>, error: &finalizer::Error<ReconcileError>, state: Arc<State>) -> Action {

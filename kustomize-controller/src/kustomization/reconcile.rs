@@ -13,10 +13,11 @@ use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 use weir_api::Validate;
 use weir_api::annotations::RECONCILE_REQUESTED_AT;
-use weir_api::conditions::reasons;
+use weir_api::conditions::{self, reasons, types};
 use weir_api::kustomize::{DeletionPolicy, Kustomization, KustomizationStatus};
 use weir_api::meta::{ResourceInventory, ResourceRef};
 use weir_apply::{ApplyError, ApplyOptions, ChangeSet, DeleteOptions, ObjMeta, Object, ResourceManager, WaitOptions};
+use weir_runtime::Metrics;
 use weir_runtime::events::Severity;
 
 use super::dependencies::{self, DependencyError};
@@ -24,7 +25,7 @@ use super::health_exprs::HealthExprs;
 use super::runs::{BuildInputs, BuiltSet};
 use super::skip::{self, LastApply, Verdict};
 use super::source::{self, SourceError};
-use super::{State, build, decrypt, history, status, variables};
+use super::{KIND, State, build, decrypt, history, status, variables};
 
 /// How much longer than `spec.timeout` the whole pipeline may take before it is abandoned.
 const TIMEOUT_GRACE: Duration = Duration::from_secs(2);
@@ -75,17 +76,29 @@ impl ReconcileError {
     }
 }
 
-/// Writes `next` when it differs from `before`.
-async fn write(
-    api: &Api<Kustomization>,
-    name: &str,
-    before: &KustomizationStatus,
-    next: &KustomizationStatus,
-) -> kube::Result<()> {
-    if next != before {
-        status::apply(api, name, next).await?;
+/// Where one reconcile writes the object's status.
+struct StatusWriter<'a> {
+    api: &'a Api<Kustomization>,
+    namespace: &'a str,
+    name: &'a str,
+    /// The status the reconcile started from.
+    before: &'a KustomizationStatus,
+    metrics: &'a Metrics,
+}
+
+impl StatusWriter<'_> {
+    /// Writes `next` when it differs from the status the reconcile started from. Its Ready
+    /// condition goes into the metrics either way, so a restarted controller reports objects
+    /// whose status it had no need to write.
+    async fn write(&self, next: &KustomizationStatus) -> kube::Result<()> {
+        if let Some(ready) = next.conditions.as_deref().and_then(|list| conditions::find(list, types::READY)) {
+            self.metrics.record_condition(KIND, self.namespace, self.name, types::READY, ready.status.as_str());
+        }
+        if next != self.before {
+            status::apply(self.api, self.name, next).await?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Reconciles an object that is not being deleted.
@@ -96,7 +109,10 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
     let generation = obj.meta().generation;
     let requested_at = obj.annotations().get(RECONCILE_REQUESTED_AT).cloned();
     let before = obj.status.clone().unwrap_or_default();
+    let writer =
+        StatusWriter { api: &api, namespace: &namespace, name: &name, before: &before, metrics: &state.metrics };
 
+    state.metrics.record_suspended(KIND, &namespace, &name, obj.spec.suspend == Some(true));
     if obj.spec.suspend == Some(true) {
         tracing::info!(%namespace, %name, "reconciliation is suspended for this object");
         state
@@ -121,24 +137,24 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
     };
     if let Err(errors) = obj.validate() {
         let next = stalled(reasons::INVALID_SPEC, format!("invalid spec: {errors}"));
-        write(&api, &name, &before, &next).await?;
+        writer.write(&next).await?;
         return Ok(Action::await_change());
     }
     let health_exprs = match HealthExprs::compile(obj.spec.health_check_exprs.as_deref().unwrap_or_default()) {
         Ok(exprs) => exprs,
         Err(message) => {
-            write(&api, &name, &before, &stalled(reasons::INVALID_CEL_EXPRESSION, message)).await?;
+            writer.write(&stalled(reasons::INVALID_CEL_EXPRESSION, message)).await?;
             return Ok(Action::await_change());
         }
     };
     if let Err(message) = dependencies::compile_ready_exprs(&obj) {
-        write(&api, &name, &before, &stalled(reasons::INVALID_CEL_EXPRESSION, message)).await?;
+        writer.write(&stalled(reasons::INVALID_CEL_EXPRESSION, message)).await?;
         return Ok(Action::await_change());
     }
     if let Some(cycle) = dependencies::find_cycle(&obj, &state.store) {
         let message = format!("dependency cycle: {cycle}");
         tracing::warn!(%namespace, %name, %message, "Kustomization stalled");
-        write(&api, &name, &before, &stalled(reasons::DEPENDENCY_NOT_READY, message.clone())).await?;
+        writer.write(&stalled(reasons::DEPENDENCY_NOT_READY, message.clone())).await?;
         state
             .recorder
             .record(obj.as_ref(), Severity::Error, reasons::DEPENDENCY_NOT_READY, &message, None, Default::default())
@@ -154,7 +170,7 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
     let new_request = requested_at.is_some() && requested_at != before.last_handled_reconcile_at;
     if before.observed_generation != generation || new_request {
         status::progressing(&mut working, generation, "reconciliation in progress");
-        write(&api, &name, &before, &working).await?;
+        writer.write(&working).await?;
     }
 
     let started = std::time::Instant::now();
@@ -195,7 +211,7 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
             status::succeeded(&mut next, generation, &outcome.revision, outcome.checked_health);
             next.last_applied_origin_revision = origin_revision.clone();
             record_history(&mut next, reasons::RECONCILIATION_SUCCEEDED);
-            write(&api, &name, &before, &next).await?;
+            writer.write(&next).await?;
             let next_run = match outcome.skipped {
                 Some(drift_check_in) => {
                     state.skipped.inc();
@@ -261,14 +277,14 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
             tracing::info!(%namespace, %name, %revision, "health check cancelled: a new revision is being reconciled");
             let message = format!("health check of revision {revision} cancelled: reconciling a new revision");
             status::progressing(&mut next, generation, &message);
-            write(&api, &name, &before, &next).await?;
+            writer.write(&next).await?;
             Ok(Action::requeue(Duration::ZERO))
         }
         Err(ReconcileError::DependencyNotReady(message)) => {
             let wait = state.options.requeue_dependency;
             tracing::info!(%namespace, %name, %message, "dependencies are not ready");
             status::failed(&mut next, generation, reasons::DEPENDENCY_NOT_READY, &message);
-            write(&api, &name, &before, &next).await?;
+            writer.write(&next).await?;
             if before != next {
                 let event = format!("Dependencies do not meet ready condition, retrying in {}", humantime(wait));
                 state
@@ -291,7 +307,7 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
             // Kustomization when its artifact appears, the retry interval is only a fallback.
             tracing::info!(%namespace, %name, %message, "the source is not ready");
             status::failed(&mut next, generation, reasons::ARTIFACT_FAILED, &message);
-            write(&api, &name, &before, &next).await?;
+            writer.write(&next).await?;
             Ok(Action::requeue(retry_interval))
         }
         Err(error) => {
@@ -300,7 +316,7 @@ pub async fn apply(obj: Arc<Kustomization>, state: &State) -> Result<Action, Rec
             tracing::warn!(%namespace, %name, %reason, %message, "Kustomization reconcile failed");
             status::failed(&mut next, generation, reason, &message);
             record_history(&mut next, reason);
-            write(&api, &name, &before, &next).await?;
+            writer.write(&next).await?;
             state
                 .recorder
                 .record(

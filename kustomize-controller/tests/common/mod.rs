@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test file uses its own part
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -27,6 +28,7 @@ pub struct Controllers {
     _children: Vec<Child>,
     logs: Vec<PathBuf>,
     _storage: tempfile::TempDir,
+    kustomize_metrics: SocketAddr,
 }
 
 impl Controllers {
@@ -38,7 +40,7 @@ impl Controllers {
     pub fn start_with(env: &TestEnv, namespace: &str, kustomize_args: &[&str]) -> Controllers {
         let storage = tempfile::tempdir().unwrap();
         let storage_addr = free_addr();
-        let common = |name: &str| {
+        let common = |name: &str, metrics: SocketAddr| {
             let log = std::env::temp_dir().join(format!("weir-{name}-{namespace}.log"));
             let mut command = Command::new(if name == "source-controller" {
                 weir_testenv::binary_path("source-controller")
@@ -48,7 +50,7 @@ impl Controllers {
             command
                 .arg(format!("--kubeconfig={}", env.kubeconfig_path().display()))
                 .arg(format!("--health-addr={}", free_addr()))
-                .arg(format!("--metrics-addr={}", free_addr()))
+                .arg(format!("--metrics-addr={metrics}"))
                 .arg("--watch-all-namespaces=false")
                 .arg("--log-level=debug")
                 .env("RUNTIME_NAMESPACE", namespace)
@@ -59,17 +61,23 @@ impl Controllers {
                 .kill_on_drop(true);
             (command, log)
         };
-        let (mut source, source_log) = common("source-controller");
+        let (mut source, source_log) = common("source-controller", free_addr());
         source
             .arg(format!("--storage-path={}", storage.path().display()))
             .arg(format!("--storage-addr={storage_addr}"))
             .arg(format!("--storage-adv-addr={storage_addr}"));
-        let (mut kustomize, kustomize_log) = common("kustomize-controller");
+        let kustomize_metrics = free_addr();
+        let (mut kustomize, kustomize_log) = common("kustomize-controller", kustomize_metrics);
         kustomize.args(kustomize_args);
         // Its artifact cache goes away with the test.
         kustomize.env("TMPDIR", storage.path());
         let children = vec![source.spawn().unwrap(), kustomize.spawn().unwrap()];
-        Controllers { _children: children, logs: vec![source_log, kustomize_log], _storage: storage }
+        Controllers { _children: children, logs: vec![source_log, kustomize_log], _storage: storage, kustomize_metrics }
+    }
+
+    /// The kustomize-controller's `/metrics` text.
+    pub async fn kustomize_metrics(&self) -> Option<String> {
+        weir_testenv::scrape_metrics(self.kustomize_metrics).await
     }
 
     pub fn logs(&self) -> String {

@@ -1,9 +1,16 @@
 //! Prometheus metrics, served in OpenMetrics text on `/metrics`.
 //!
 //! The standard ones: Flux's `gotk_reconcile_duration_seconds{kind,name,namespace}`,
-//! controller-runtime's `controller_runtime_reconcile_total{controller,result}`, `weir_leader`
-//! (1 while this instance runs the reconcilers) and `weir_build_info{version}`. Controllers
-//! register their own with [`Metrics::register`].
+//! `gotk_reconcile_condition{kind,name,namespace,type,status}` and
+//! `gotk_suspend_status{kind,name,namespace}`, controller-runtime's
+//! `controller_runtime_reconcile_total{controller,result}`, `weir_leader` (1 while this instance
+//! runs the reconcilers) and `weir_build_info{version}`. Controllers register their own with
+//! [`Metrics::register`].
+//!
+//! Flux deprecated the condition and suspend metrics in v2.1 and has since removed them, pointing
+//! to kube-state-metrics, and the dashboards and alerts written for them went dark. Weir keeps them, one series per object:
+//! the Ready condition's current status only (value 1), so `status="False"` selects the failing
+//! objects, and every series of an object goes when the object is deleted.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -34,6 +41,18 @@ struct ObjectLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConditionLabels {
+    kind: String,
+    name: String,
+    namespace: String,
+    r#type: String,
+    status: String,
+}
+
+/// The statuses a condition series can carry.
+const CONDITION_STATUSES: [&str; 3] = ["True", "False", "Unknown"];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabels {
     controller: String,
     result: ReconcileResult,
@@ -44,6 +63,8 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     reconcile_duration: Family<ObjectLabels, Histogram>,
     reconcile_total: Family<ResultLabels, Counter>,
+    conditions: Family<ConditionLabels, Gauge>,
+    suspended: Family<ObjectLabels, Gauge>,
     leader: Gauge,
 }
 
@@ -65,6 +86,14 @@ impl Metrics {
             "Total number of reconciliations per controller",
             reconcile_total.clone(),
         );
+        let conditions = Family::<ConditionLabels, Gauge>::default();
+        registry.register(
+            "gotk_reconcile_condition",
+            "The status of a GitOps Toolkit object's condition (1 on the series of its current status)",
+            conditions.clone(),
+        );
+        let suspended = Family::<ObjectLabels, Gauge>::default();
+        registry.register("gotk_suspend_status", "Whether a GitOps Toolkit object is suspended", suspended.clone());
         let leader = Gauge::default();
         registry.register(
             "weir_leader",
@@ -76,7 +105,7 @@ impl Metrics {
             "Weir build information",
             Info::new(vec![("version".to_string(), version.to_string())]),
         );
-        Metrics { registry: Mutex::new(registry), reconcile_duration, reconcile_total, leader }
+        Metrics { registry: Mutex::new(registry), reconcile_duration, reconcile_total, conditions, suspended, leader }
     }
 
     /// Records one finished reconcile of the object `kind` `namespace`/`name`.
@@ -92,6 +121,48 @@ impl Metrics {
         self.reconcile_duration.get_or_create(&object).observe(elapsed.as_secs_f64());
         let result = ResultLabels { controller: kind.to_ascii_lowercase(), result };
         self.reconcile_total.get_or_create(&result).inc();
+    }
+
+    /// Records the condition `type_` of the object at `status` (`True`, `False` or `Unknown`),
+    /// dropping the series of its other statuses.
+    pub fn record_condition(&self, kind: &str, namespace: &str, name: &str, type_: &str, status: &str) {
+        let mut labels = ConditionLabels {
+            kind: kind.to_string(),
+            name: name.to_string(),
+            namespace: namespace.to_string(),
+            r#type: type_.to_string(),
+            status: String::new(),
+        };
+        for other in CONDITION_STATUSES.into_iter().filter(|s| *s != status) {
+            other.clone_into(&mut labels.status);
+            self.conditions.remove(&labels);
+        }
+        labels.status = status.to_string();
+        self.conditions.get_or_create(&labels).set(1);
+    }
+
+    /// Records whether the object is suspended.
+    pub fn record_suspended(&self, kind: &str, namespace: &str, name: &str, suspended: bool) {
+        let object = ObjectLabels { kind: kind.to_string(), name: name.to_string(), namespace: namespace.to_string() };
+        self.suspended.get_or_create(&object).set(i64::from(suspended));
+    }
+
+    /// Drops every per-object series of a deleted object (`types`: the condition types recorded).
+    pub fn forget_object(&self, kind: &str, namespace: &str, name: &str, types: &[&str]) {
+        let object = ObjectLabels { kind: kind.to_string(), name: name.to_string(), namespace: namespace.to_string() };
+        self.reconcile_duration.remove(&object);
+        self.suspended.remove(&object);
+        for type_ in types {
+            for status in CONDITION_STATUSES {
+                self.conditions.remove(&ConditionLabels {
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                    namespace: namespace.to_string(),
+                    r#type: type_.to_string(),
+                    status: status.to_string(),
+                });
+            }
+        }
     }
 
     /// Sets `weir_leader`.
@@ -155,5 +226,37 @@ mod tests {
         );
         assert!(text.contains("weir_test_things_total 1"), "{text}");
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn one_condition_series_per_object_and_none_after_deletion() {
+        let metrics = Metrics::new("1.2.3");
+        metrics.record_suspended("GitRepository", "apps", "podinfo", false);
+        metrics.record_condition("GitRepository", "apps", "podinfo", "Ready", "Unknown");
+        metrics.record_condition("GitRepository", "apps", "podinfo", "Ready", "False");
+        metrics.record_condition("GitRepository", "apps", "other", "Ready", "True");
+        let text = metrics.render();
+        let series: Vec<&str> = text.lines().filter(|l| l.starts_with("gotk_reconcile_condition{")).collect();
+        assert_eq!(series.len(), 2, "{text}");
+        assert!(
+            text.contains(r#"gotk_reconcile_condition{kind="GitRepository",name="podinfo",namespace="apps",type="Ready",status="False"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"gotk_suspend_status{kind="GitRepository",name="podinfo",namespace="apps"} 0"#),
+            "{text}"
+        );
+
+        metrics.observe_reconcile(
+            "GitRepository",
+            "apps",
+            "podinfo",
+            Duration::from_millis(5),
+            ReconcileResult::success,
+        );
+        metrics.forget_object("GitRepository", "apps", "podinfo", &["Ready"]);
+        let text = metrics.render();
+        assert!(!text.contains(r#"name="podinfo""#), "{text}");
+        assert!(text.contains(r#"name="other""#), "{text}");
     }
 }

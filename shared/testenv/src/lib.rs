@@ -15,6 +15,7 @@ mod crds;
 pub mod git;
 mod poll;
 mod ports;
+mod scrape;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -28,6 +29,7 @@ use tokio::sync::OnceCell;
 pub use controlplane::{binary_path, workspace_root};
 pub use poll::eventually;
 pub use ports::free_addr;
+pub use scrape::scrape_metrics;
 
 /// Label on every namespace a test creates, so leftovers on a long-lived cluster can be found.
 pub const TEST_NAMESPACE_LABEL: &str = "weir.test/namespace";

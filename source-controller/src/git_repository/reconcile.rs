@@ -87,7 +87,7 @@ impl SourceError for ReconcileError {
 
 /// Reconciles an object that is not being deleted.
 pub async fn apply(obj: Arc<GitRepository>, state: &State) -> Result<Action, ReconcileError> {
-    let Some(cycle) = Cycle::begin::<ReconcileError>(obj, &state.client)? else {
+    let Some(cycle) = Cycle::begin::<ReconcileError>(obj, state)? else {
         return Ok(Action::await_change());
     };
     let (obj, namespace, name, generation) = (&cycle.obj, &cycle.namespace, &cycle.name, cycle.generation);

@@ -86,7 +86,7 @@ fn summary(packaged: bool, name: &str, version: &str, values_files: &[String]) -
 
 /// Reconciles an object that is not being deleted.
 pub async fn apply(obj: Arc<HelmChart>, state: &State) -> Result<Action, ReconcileError> {
-    let Some(cycle) = Cycle::begin::<ReconcileError>(obj, &state.client)? else {
+    let Some(cycle) = Cycle::begin::<ReconcileError>(obj, state)? else {
         return Ok(Action::await_change());
     };
     let (obj, namespace, name, generation) = (&cycle.obj, &cycle.namespace, &cycle.name, cycle.generation);

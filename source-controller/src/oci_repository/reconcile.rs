@@ -77,7 +77,7 @@ fn stored_message(revision: &str) -> String {
 
 /// Reconciles an object that is not being deleted.
 pub async fn apply(obj: Arc<OCIRepository>, state: &State) -> Result<Action, ReconcileError> {
-    let Some(cycle) = Cycle::begin::<ReconcileError>(obj, &state.client)? else {
+    let Some(cycle) = Cycle::begin::<ReconcileError>(obj, state)? else {
         return Ok(Action::await_change());
     };
     let (obj, namespace, name, generation) = (&cycle.obj, &cycle.namespace, &cycle.name, cycle.generation);

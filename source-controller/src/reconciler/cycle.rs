@@ -11,6 +11,8 @@ use kube::api::Api;
 use kube::runtime::controller::Action;
 use weir_api::annotations::RECONCILE_REQUESTED_AT;
 use weir_api::annotations::field_managers::SOURCE_CONTROLLER;
+use weir_api::conditions::{self as api_conditions, types};
+use weir_runtime::Metrics;
 use weir_runtime::events::Severity;
 
 use super::source::{SourceObject, SourceStatus};
@@ -33,20 +35,23 @@ pub struct Cycle<K: SourceObject> {
     api: Api<K>,
     requested_at: Option<String>,
     before: K::Status,
+    metrics: Arc<Metrics>,
 }
 
 impl<K: SourceObject> Cycle<K> {
     /// Reads what a reconcile starts from; `None` when `spec.suspend` stops it (logged).
-    pub fn begin<E: SourceError>(obj: Arc<K>, client: &kube::Client) -> Result<Option<Cycle<K>>, E> {
+    pub fn begin<E: SourceError>(obj: Arc<K>, state: &State) -> Result<Option<Cycle<K>>, E> {
         let namespace = obj.namespace().ok_or_else(E::no_namespace)?;
         let name = obj.name_any();
+        state.metrics.record_suspended(&K::kind(&()), &namespace, &name, obj.suspended());
         if obj.suspended() {
             tracing::info!(%namespace, %name, "reconciliation is suspended for this object");
             return Ok(None);
         }
         Ok(Some(Cycle {
             name,
-            api: Api::namespaced(client.clone(), &namespace),
+            api: Api::namespaced(state.client.clone(), &namespace),
+            metrics: state.metrics.clone(),
             generation: obj.meta().generation,
             requested_at: obj.annotations().get(RECONCILE_REQUESTED_AT).cloned(),
             before: obj.status().cloned().unwrap_or_default(),
@@ -133,7 +138,14 @@ impl<K: SourceObject> Cycle<K> {
     }
 
     /// Writes `next` when it differs from the status the reconcile started from.
+    /// Records its Ready condition in the metrics either way, so a restarted controller reports
+    /// objects whose status it had no need to write.
     async fn write(&self, next: &K::Status) -> kube::Result<()> {
+        let ready = next.conditions().and_then(|list| api_conditions::find(list, types::READY));
+        if let Some(ready) = ready {
+            let (kind, status) = (K::kind(&()), ready.status.as_str());
+            self.metrics.record_condition(&kind, &self.namespace, &self.name, types::READY, status);
+        }
         if *next == self.before {
             return Ok(());
         }

@@ -106,6 +106,7 @@ async fn reconcile<R: Reconciler>(obj: Arc<R>, state: Arc<State>) -> Result<Acti
     let name = obj.name_any();
     let api: Api<R> = Api::namespaced(state.client.clone(), &namespace);
     let started = std::time::Instant::now();
+    let deleting = obj.meta().deletion_timestamp.is_some();
     let result = finalizer::finalizer(&api, FINALIZER, obj, |event| async {
         match event {
             Finalizer::Apply(obj) => R::apply(obj, &state).await,
@@ -117,7 +118,12 @@ async fn reconcile<R: Reconciler>(obj: Arc<R>, state: Arc<State>) -> Result<Acti
         Ok(_) => ReconcileResult::success,
         Err(_) => ReconcileResult::error,
     };
-    state.metrics.observe_reconcile(R::KIND, &namespace, &name, started.elapsed(), outcome);
+    if deleting && result.is_ok() {
+        // Gone for good: its series would otherwise be exported for the process's life.
+        state.metrics.forget_object(R::KIND, &namespace, &name, &[weir_api::conditions::types::READY]);
+    } else {
+        state.metrics.observe_reconcile(R::KIND, &namespace, &name, started.elapsed(), outcome);
+    }
     result
 }
 

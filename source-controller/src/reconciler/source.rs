@@ -37,6 +37,7 @@ pub trait SourceObject:
 /// The status fields every source kind has.
 pub trait SourceStatus: Clone + Default + PartialEq + Serialize + Send + Sync {
     fn conditions_mut(&mut self) -> &mut Option<Vec<Condition>>;
+    fn conditions(&self) -> Option<&[Condition]>;
     fn observed_generation_mut(&mut self) -> &mut Option<i64>;
     fn last_handled_reconcile_at_mut(&mut self) -> &mut Option<String>;
     fn last_handled_reconcile_at(&self) -> Option<&str>;
@@ -79,6 +80,9 @@ pub trait SourceStatus: Clone + Default + PartialEq + Serialize + Send + Sync {
 /// The [`SourceStatus`] accessors, for a status with the usual field names.
 macro_rules! status_fields {
     () => {
+        fn conditions(&self) -> Option<&[weir_api::conditions::Condition]> {
+            self.conditions.as_deref()
+        }
         fn conditions_mut(&mut self) -> &mut Option<Vec<weir_api::conditions::Condition>> {
             &mut self.conditions
         }
