@@ -467,20 +467,36 @@ async fn ssh_credentials_come_from_the_secret() {
     drop(controller);
 }
 
+/// One repository with one commit (`deploy/app.yaml` is `app: 1`), served over smart HTTP,
+/// and the GitRepository `app` following its `main` in a namespace of its own.
+struct OneApp {
+    namespace: String,
+    api: Api<GitRepository>,
+    repo: Repo,
+    _server: GitHttpServer,
+}
+
+impl OneApp {
+    async fn create(env: &TestEnv, name: &str) -> OneApp {
+        let namespace = env.namespace(&format!("gitrepo-{name}")).await;
+        let repo = Repo::new(name);
+        repo.commit(&[("deploy/app.yaml", "app: 1\n")], "first");
+        repo.push("main");
+        let server = GitHttpServer::start(&repo.root, ServerAuth::None);
+        let secrets: Api<Secret> = Api::namespaced(env.client(), &namespace);
+        secrets.create(&PostParams::default(), &secret("git-auth", "flux", "unused")).await.unwrap();
+        let api: Api<GitRepository> = Api::namespaced(env.client(), &namespace);
+        let main = GitRepositoryRef { branch: Some("main".into()), ..Default::default() };
+        api.create(&PostParams::default(), &git_repository("app", &server.url(name), main)).await.unwrap();
+        OneApp { namespace, api, repo, _server: server }
+    }
+}
+
 #[tokio::test]
 async fn a_restarted_controller_keeps_its_artifacts_and_corrects_their_urls() {
     let env = TestEnv::shared().await;
-    let namespace = env.namespace("gitrepo-restart").await;
-    let client = env.client();
-    let repo = Repo::new("restart");
-    repo.commit(&[("deploy/app.yaml", "app: 1\n")], "first");
-    repo.push("main");
-    let server = GitHttpServer::start(&repo.root, ServerAuth::None);
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
-    secrets.create(&PostParams::default(), &secret("git-auth", "flux", "unused")).await.unwrap();
-    let api: Api<GitRepository> = Api::namespaced(client.clone(), &namespace);
-    let main = GitRepositoryRef { branch: Some("main".into()), ..Default::default() };
-    api.create(&PostParams::default(), &git_repository("app", &server.url("restart"), main)).await.unwrap();
+    let app = OneApp::create(env, "restart").await;
+    let (namespace, api) = (app.namespace.clone(), app.api.clone());
 
     let controller = SourceController::start(env, &namespace);
     let before = wait_ready(&controller, &api, "app").await.status.unwrap().artifact.unwrap();
@@ -508,17 +524,8 @@ async fn a_restarted_controller_keeps_its_artifacts_and_corrects_their_urls() {
 #[tokio::test]
 async fn refused_content_is_reported_and_the_last_artifact_stays() {
     let env = TestEnv::shared().await;
-    let namespace = env.namespace("gitrepo-content").await;
-    let client = env.client();
-    let repo = Repo::new("content");
-    repo.commit(&[("deploy/app.yaml", "app: 1\n")], "first");
-    repo.push("main");
-    let server = GitHttpServer::start(&repo.root, ServerAuth::None);
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
-    secrets.create(&PostParams::default(), &secret("git-auth", "flux", "unused")).await.unwrap();
-    let api: Api<GitRepository> = Api::namespaced(client.clone(), &namespace);
-    let main = GitRepositoryRef { branch: Some("main".into()), ..Default::default() };
-    api.create(&PostParams::default(), &git_repository("app", &server.url("content"), main)).await.unwrap();
+    let app = OneApp::create(env, "content").await;
+    let (namespace, api, repo) = (app.namespace.clone(), app.api.clone(), &app.repo);
     let controller = SourceController::start_with(env, &namespace, &["--artifact-max-size=4096"]);
     let good = wait_ready(&controller, &api, "app").await.status.unwrap().artifact.unwrap();
 
