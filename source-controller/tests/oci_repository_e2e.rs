@@ -51,7 +51,9 @@ async fn oci_repositories_become_artifacts() {
     let rc = tar_gz(&[("deploy/app.yaml", "version: 2.0.0-rc.1\n")]);
     push_artifact(&app, "2.0.0-rc.1", rc, vec![], &[]).await;
 
-    let controllers = Controllers::start(env, &namespace, &["source-controller"], &[]).unwrap();
+    // 64 KiB: far above the artifacts here but the "big" one.
+    let limit = ["--artifact-max-size=65536".to_string()];
+    let controllers = Controllers::start(env, &namespace, &["source-controller"], &limit).unwrap();
     let api: Api<OCIRepository> = Api::namespaced(client.clone(), &namespace);
     let url = registry.url("manifests/app");
 
@@ -127,11 +129,20 @@ async fn oci_repositories_become_artifacts() {
     assert_eq!(artifact.digest, source_controller::oci::manifest::sha256_digest(b"extra"));
     assert_eq!(status.observed_layer_selector.unwrap().operation, Some(OCILayerOperation::Copy));
 
-    // Bad input: a missing tag and a layer escaping the root fail with Flux's reasons.
+    // Bad input: a missing tag, a layer escaping the root and one that expands past
+    // --artifact-max-size fail with Flux's reasons.
     create(&api, "missing", spec(&url, OCIRepositoryRef { tag: Some("nope".into()), ..Default::default() })).await;
     push_artifact(&app, "evil", traversal_tar_gz(), vec![], &[]).await;
     create(&api, "evil", spec(&url, OCIRepositoryRef { tag: Some("evil".into()), ..Default::default() })).await;
-    for (name, reason) in [("missing", "OCIArtifactPullFailed"), ("evil", "OCIArtifactLayerOperationFailed")] {
+    let big = "x".repeat(100 << 10);
+    push_artifact(&app, "big", tar_gz(&[("deploy/app.yaml", big.as_str())]), vec![], &[]).await;
+    create(&api, "big", spec(&url, OCIRepositoryRef { tag: Some("big".into()), ..Default::default() })).await;
+    let failures = [
+        ("missing", "OCIArtifactPullFailed"),
+        ("evil", "OCIArtifactLayerOperationFailed"),
+        ("big", "OCIArtifactLayerOperationFailed"),
+    ];
+    for (name, reason) in failures {
         let obj = settled(&controllers, &api, name, None).await;
         let ready = condition(&obj, types::READY).unwrap();
         assert_eq!(
@@ -141,6 +152,13 @@ async fn oci_repositories_become_artifacts() {
             ready.message
         );
         assert_eq!(condition(&obj, types::FETCH_FAILED).unwrap().status, ConditionStatus::True);
+        if name == "big" {
+            assert!(
+                ready.message.contains("larger than the limit of 64 KiB (--artifact-max-size)"),
+                "{}",
+                ready.message
+            );
+        }
         assert!(obj.status.unwrap().artifact.is_none(), "{name}");
     }
 }
