@@ -303,13 +303,9 @@ async fn reconcile(obj: Arc<Kustomization>, state: Arc<State>) -> Result<Action,
         }
     })
     .await;
-    if deleting && result.is_ok() {
-        // Gone for good: its series would otherwise be exported for the process's life.
-        state.metrics.forget_object(KIND, &namespace, &name, &[types::READY]);
-    } else {
-        let outcome = if result.is_ok() { ReconcileResult::success } else { ReconcileResult::error };
-        state.metrics.observe_reconcile(KIND, &namespace, &name, started.elapsed(), outcome);
-    }
+    let outcome = if result.is_ok() { ReconcileResult::success } else { ReconcileResult::error };
+    let deleted = deleting && result.is_ok();
+    state.metrics.finish_reconcile(KIND, &namespace, &name, started.elapsed(), outcome, deleted);
     result
 }
 

@@ -13,7 +13,7 @@ use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 use weir_api::Validate;
 use weir_api::annotations::RECONCILE_REQUESTED_AT;
-use weir_api::conditions::{self, reasons, types};
+use weir_api::conditions::reasons;
 use weir_api::kustomize::{DeletionPolicy, Kustomization, KustomizationStatus};
 use weir_api::meta::{ResourceInventory, ResourceRef};
 use weir_apply::{ApplyError, ApplyOptions, ChangeSet, DeleteOptions, ObjMeta, Object, ResourceManager, WaitOptions};
@@ -91,9 +91,7 @@ impl StatusWriter<'_> {
     /// condition goes into the metrics either way, so a restarted controller reports objects
     /// whose status it had no need to write.
     async fn write(&self, next: &KustomizationStatus) -> kube::Result<()> {
-        if let Some(ready) = next.conditions.as_deref().and_then(|list| conditions::find(list, types::READY)) {
-            self.metrics.record_condition(KIND, self.namespace, self.name, types::READY, ready.status.as_str());
-        }
+        self.metrics.record_ready(KIND, self.namespace, self.name, next.conditions.as_deref());
         if next != self.before {
             status::apply(self.api, self.name, next).await?;
         }

@@ -8,9 +8,10 @@
 //! [`Metrics::register`].
 //!
 //! Flux deprecated the condition and suspend metrics in v2.1 and has since removed them, pointing
-//! to kube-state-metrics, and the dashboards and alerts written for them went dark. Weir keeps them, one series per object:
-//! the Ready condition's current status only (value 1), so `status="False"` selects the failing
-//! objects, and every series of an object goes when the object is deleted.
+//! to kube-state-metrics, and the dashboards and alerts written for them went dark. Weir keeps
+//! them, one series per object: the Ready condition's current status only (value 1), so
+//! `status="False"` selects the failing objects, and every series of an object goes when the
+//! object is deleted.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -22,6 +23,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Metric, Registry, Unit};
+use weir_api::conditions::{Condition, types};
 
 /// How a reconcile ended, as controller-runtime counts it.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
@@ -51,6 +53,16 @@ struct ConditionLabels {
 
 /// The statuses a condition series can carry.
 const CONDITION_STATUSES: [&str; 3] = ["True", "False", "Unknown"];
+
+fn ready_labels(kind: &str, namespace: &str, name: &str, status: &str) -> ConditionLabels {
+    ConditionLabels {
+        kind: kind.to_string(),
+        name: name.to_string(),
+        namespace: namespace.to_string(),
+        r#type: types::READY.to_string(),
+        status: status.to_string(),
+    }
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabels {
@@ -123,16 +135,14 @@ impl Metrics {
         self.reconcile_total.get_or_create(&result).inc();
     }
 
-    /// Records the condition `type_` of the object at `status` (`True`, `False` or `Unknown`),
-    /// dropping the series of its other statuses.
-    pub fn record_condition(&self, kind: &str, namespace: &str, name: &str, type_: &str, status: &str) {
-        let mut labels = ConditionLabels {
-            kind: kind.to_string(),
-            name: name.to_string(),
-            namespace: namespace.to_string(),
-            r#type: type_.to_string(),
-            status: String::new(),
+    /// Records the object's Ready condition from its status `conditions` (nothing while it has
+    /// none), dropping the series of its other statuses.
+    pub fn record_ready(&self, kind: &str, namespace: &str, name: &str, conditions: Option<&[Condition]>) {
+        let Some(ready) = conditions.and_then(|list| weir_api::conditions::find(list, types::READY)) else {
+            return;
         };
+        let status = ready.status.as_str();
+        let mut labels = ready_labels(kind, namespace, name, "");
         for other in CONDITION_STATUSES.into_iter().filter(|s| *s != status) {
             other.clone_into(&mut labels.status);
             self.conditions.remove(&labels);
@@ -147,21 +157,26 @@ impl Metrics {
         self.suspended.get_or_create(&object).set(i64::from(suspended));
     }
 
-    /// Drops every per-object series of a deleted object (`types`: the condition types recorded).
-    pub fn forget_object(&self, kind: &str, namespace: &str, name: &str, types: &[&str]) {
+    /// Records a finished reconcile, as [`observe_reconcile`](Self::observe_reconcile), unless
+    /// it completed the object's deletion: then every series of the object is dropped, or they
+    /// would be exported for the process's life.
+    pub fn finish_reconcile(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        elapsed: Duration,
+        result: ReconcileResult,
+        deleted: bool,
+    ) {
+        if !deleted {
+            return self.observe_reconcile(kind, namespace, name, elapsed, result);
+        }
         let object = ObjectLabels { kind: kind.to_string(), name: name.to_string(), namespace: namespace.to_string() };
         self.reconcile_duration.remove(&object);
         self.suspended.remove(&object);
-        for type_ in types {
-            for status in CONDITION_STATUSES {
-                self.conditions.remove(&ConditionLabels {
-                    kind: kind.to_string(),
-                    name: name.to_string(),
-                    namespace: namespace.to_string(),
-                    r#type: type_.to_string(),
-                    status: status.to_string(),
-                });
-            }
+        for status in CONDITION_STATUSES {
+            self.conditions.remove(&ready_labels(kind, namespace, name, status));
         }
     }
 
@@ -196,6 +211,7 @@ fn reconcile_histogram() -> Histogram {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use weir_api::conditions::ConditionStatus;
 
     #[test]
     fn renders_the_standard_metrics() {
@@ -228,13 +244,27 @@ mod tests {
         assert!(text.ends_with("# EOF\n"));
     }
 
+    fn ready(status: ConditionStatus) -> Vec<Condition> {
+        vec![Condition {
+            last_transition_time: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+            ),
+            message: String::new(),
+            observed_generation: None,
+            reason: "Testing".into(),
+            status,
+            type_: types::READY.into(),
+        }]
+    }
+
     #[test]
     fn one_condition_series_per_object_and_none_after_deletion() {
         let metrics = Metrics::new("1.2.3");
         metrics.record_suspended("GitRepository", "apps", "podinfo", false);
-        metrics.record_condition("GitRepository", "apps", "podinfo", "Ready", "Unknown");
-        metrics.record_condition("GitRepository", "apps", "podinfo", "Ready", "False");
-        metrics.record_condition("GitRepository", "apps", "other", "Ready", "True");
+        metrics.record_ready("GitRepository", "apps", "podinfo", None);
+        metrics.record_ready("GitRepository", "apps", "podinfo", Some(&ready(ConditionStatus::Unknown)));
+        metrics.record_ready("GitRepository", "apps", "podinfo", Some(&ready(ConditionStatus::False)));
+        metrics.record_ready("GitRepository", "apps", "other", Some(&ready(ConditionStatus::True)));
         let text = metrics.render();
         let series: Vec<&str> = text.lines().filter(|l| l.starts_with("gotk_reconcile_condition{")).collect();
         assert_eq!(series.len(), 2, "{text}");
@@ -247,14 +277,12 @@ mod tests {
             "{text}"
         );
 
-        metrics.observe_reconcile(
-            "GitRepository",
-            "apps",
-            "podinfo",
-            Duration::from_millis(5),
-            ReconcileResult::success,
+        let elapsed = Duration::from_millis(5);
+        metrics.finish_reconcile("GitRepository", "apps", "podinfo", elapsed, ReconcileResult::success, false);
+        assert!(
+            metrics.render().contains(r#"gotk_reconcile_duration_seconds_count{kind="GitRepository",name="podinfo""#)
         );
-        metrics.forget_object("GitRepository", "apps", "podinfo", &["Ready"]);
+        metrics.finish_reconcile("GitRepository", "apps", "podinfo", elapsed, ReconcileResult::success, true);
         let text = metrics.render();
         assert!(!text.contains(r#"name="podinfo""#), "{text}");
         assert!(text.contains(r#"name="other""#), "{text}");

@@ -11,7 +11,6 @@ use kube::api::Api;
 use kube::runtime::controller::Action;
 use weir_api::annotations::RECONCILE_REQUESTED_AT;
 use weir_api::annotations::field_managers::SOURCE_CONTROLLER;
-use weir_api::conditions::{self as api_conditions, types};
 use weir_runtime::Metrics;
 use weir_runtime::events::Severity;
 
@@ -141,11 +140,7 @@ impl<K: SourceObject> Cycle<K> {
     /// Records its Ready condition in the metrics either way, so a restarted controller reports
     /// objects whose status it had no need to write.
     async fn write(&self, next: &K::Status) -> kube::Result<()> {
-        let ready = next.conditions().and_then(|list| api_conditions::find(list, types::READY));
-        if let Some(ready) = ready {
-            let (kind, status) = (K::kind(&()), ready.status.as_str());
-            self.metrics.record_condition(&kind, &self.namespace, &self.name, types::READY, status);
-        }
+        self.metrics.record_ready(&K::kind(&()), &self.namespace, &self.name, next.conditions());
         if *next == self.before {
             return Ok(());
         }

@@ -118,12 +118,8 @@ async fn reconcile<R: Reconciler>(obj: Arc<R>, state: Arc<State>) -> Result<Acti
         Ok(_) => ReconcileResult::success,
         Err(_) => ReconcileResult::error,
     };
-    if deleting && result.is_ok() {
-        // Gone for good: its series would otherwise be exported for the process's life.
-        state.metrics.forget_object(R::KIND, &namespace, &name, &[weir_api::conditions::types::READY]);
-    } else {
-        state.metrics.observe_reconcile(R::KIND, &namespace, &name, started.elapsed(), outcome);
-    }
+    let deleted = deleting && result.is_ok();
+    state.metrics.finish_reconcile(R::KIND, &namespace, &name, started.elapsed(), outcome, deleted);
     result
 }
 
